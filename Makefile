@@ -1,0 +1,123 @@
+# tandem: plain Makefile (STYLE.md rule 10).
+#   make                 programs and libtandem.a, in $(O) (default build/)
+#   make check           installs missing packages, builds, runs every test
+#   make demo            the README's main job
+#   make install         honours PREFIX and DESTDIR
+VERSION := 0.1.0
+
+PREFIX      ?= /usr
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= /lib/systemd/system
+OCFDIR      ?= $(PREFIX)/lib/ocf/resource.d/tandem
+SYSCONFDIR  ?= /etc
+
+O   ?= build
+CC  ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS    := blkid mount devmapper libsystemd libiscsi inih json-c libmnl
+WARN    := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -fno-common
+CFLAGS  ?= -O2 -g
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SAN),1)
+CFLAGS  += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+endif
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTANDEM_VERSION='"$(VERSION)"' \
+              -Iinclude $(PKG_CFLAGS) -MMD -MP
+
+# Programs: name -> main source. Everything else in lib/ fence/ storage/
+# goes into libtandem.a.
+PROGRAMS    := tandem
+tandem_SRC  := admin/tandem.c
+PROG_SRCS   := $(foreach p,$(PROGRAMS),$($(p)_SRC))
+LIB_SRCS    := $(filter-out $(PROG_SRCS),$(wildcard lib/*.c fence/*.c storage/*.c))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(O)/%.o)
+LIBTANDEM   := $(O)/libtandem.a
+
+UNIT_SRCS   := $(wildcard tests/unit/test-*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+RIG_SRCS    := $(wildcard tests/rig/*.c)
+RIG_BINS    := $(RIG_SRCS:tests/rig/%.c=$(O)/rig/%)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_O      := $(O)-fuzz
+FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_O)/%)
+MANPAGES    := $(wildcard man/*.[1-8])
+UNITS       := $(wildcard units/*.service units/*.target)
+
+.PHONY: all check demo deps unit rig-tools fuzz install uninstall clean
+all: $(PROGRAMS:%=$(O)/%) $(LIBTANDEM) $(RIG_BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBTANDEM): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+define prog_rule
+$(O)/$(1): $(O)/$($(1)_SRC:.c=.o) $(LIBTANDEM)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call prog_rule,$(p))))
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIBTANDEM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(O)/rig/%: $(O)/tests/rig/%.o $(LIBTANDEM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+unit: $(UNIT_BINS)
+rig-tools: $(RIG_BINS)
+
+# libFuzzer targets: clang, with their own copy of the library objects.
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+$(FUZZ_O)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(WARN) -O1 -g $(FUZZ_FLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -c -o $@ $<
+$(FUZZ_O)/%: $(FUZZ_O)/obj/tests/fuzz/%.o $(LIB_SRCS:%.c=$(FUZZ_O)/obj/%.o)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+fuzz: $(FUZZ_BINS)
+
+deps:
+	@./tools/deps.sh
+
+# `make check`: packages, the normal build, the unit tests again under
+# ASan+UBSan in $(O)-san, the fuzzers, then every test through tests/run.sh.
+check: deps
+	$(MAKE) all unit
+	$(MAKE) O=$(O)-san SAN=1 unit
+	$(MAKE) fuzz
+	BUILD=$(O) SANBUILD=$(O)-san FUZZBUILD=$(FUZZ_O) ./tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(O) ./tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(OCFDIR) \
+	           $(DESTDIR)$(SYSCONFDIR)/tandem
+	install -m 0755 $(PROGRAMS:%=$(O)/%) $(DESTDIR)$(SBINDIR)/
+	for m in $(MANPAGES); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	$(if $(UNITS),install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
+
+uninstall:
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(SBINDIR)/%)
+	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -f $(foreach u,$(UNITS),$(DESTDIR)$(UNITDIR)/$(notdir $(u)))
+	-rmdir $(DESTDIR)$(OCFDIR) $(DESTDIR)$(SYSCONFDIR)/tandem 2>/dev/null
+
+clean:
+	rm -rf $(O) $(O)-san $(FUZZ_O)
+
+-include $(shell find $(O) $(O)-san $(FUZZ_O) -name '*.d' 2>/dev/null)
