@@ -50,6 +50,7 @@ FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_O)/%)
 MANPAGES    := $(wildcard man/*.[1-8])
 UNITS       := $(wildcard units/*.service units/*.target)
 
+.SECONDARY:
 .PHONY: all check demo deps unit rig-tools fuzz install uninstall clean
 all: $(PROGRAMS:%=$(O)/%) $(LIBTANDEM) $(RIG_BINS)
 
