@@ -670,7 +670,8 @@ static void check_group(struct pctx *c, const char *hostname) {
                                 g->fence.peer_key = 0;
                 }
                 unsigned pk_line = key_line_of(c, "fence", "peer_key");
-                if (g->fence.key != 0 && g->fence.key == g->fence.peer_key)
+                bool same_node = g->cluster.node && g->cluster.peer && strcmp(g->cluster.node, g->cluster.peer) == 0;
+                if (g->fence.key != 0 && g->fence.key == g->fence.peer_key && !same_node)
                         add_error(c, pk_line ? pk_line : c->section_line[1], "fence.peer_key",
                                   "is the same as this node's key; each node needs its own");
         }
@@ -698,6 +699,17 @@ static void check_group(struct pctx *c, const char *hostname) {
         }
 }
 
+/* In file order; a stable insertion sort keeps a line's errors in the order found. */
+static void sort_errors(struct cfg_group *g) {
+        for (size_t i = 1; i < g->n_errors; i++) {
+                struct cfg_error e = g->errors[i];
+                size_t j = i;
+                for (; j > 0 && g->errors[j - 1].line > e.line; j--)
+                        g->errors[j] = g->errors[j - 1];
+                g->errors[j] = e;
+        }
+}
+
 int cfg_parse_string(const char *text, const char *path, const char *hostname, struct cfg_group *g) {
         struct pctx c = { .g = g, .text = text };
 
@@ -718,6 +730,7 @@ int cfg_parse_string(const char *text, const char *path, const char *hostname, s
 
         (void) ini_parse_stream(reader, &c, handler, &c);
         check_group(&c, hostname);
+        sort_errors(g);
         if (c.oom)
                 return -ENOMEM;
         return g->n_errors > 0 ? -EINVAL : 0;

@@ -7,6 +7,7 @@
 #   asan/NAME    the same tests built with ASan+UBSan ($SANBUILD/tests/test-*)
 #   fuzz/NAME    libFuzzer targets, $FUZZ_SECONDS each (default 20) from the
 #                corpus in tests/fuzz/corpus/NAME; new inputs go to a temp dir
+#   cli/NAME     the programs run as an admin would: tests/cli/test-*.sh
 #   rig/NAME     rig tests: tests/rig/smoke-*.sh, then tests/rig/test-*.sh
 # A test that exits 77 is skipped; its last output line says why.
 # TESTS=REGEX runs only the tests whose name matches.
@@ -75,6 +76,11 @@ for t in "$SANBUILD"/tests/test-*; do
 done
 for f in "$FUZZBUILD"/fuzz-*; do
 	[ -x "$f" ] && run "fuzz/${f##*/fuzz-}" fuzz "$f"
+done
+for t in tests/cli/test-*.sh; do
+	[ -f "$t" ] || continue
+	n=${t##*/test-}
+	run "cli/${n%.sh}" bash "$t"
 done
 for t in tests/rig/smoke-*.sh tests/rig/test-*.sh; do
 	[ -f "$t" ] || continue
