@@ -33,8 +33,9 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTANDEM_VERSION='"$(VERSION)"' \
 
 # Programs: name -> main source. Everything else in lib/ fence/ storage/
 # goes into libtandem.a.
-PROGRAMS    := tandem
+PROGRAMS    := tandem tandem-fence
 tandem_SRC  := admin/tandem.c
+tandem-fence_SRC := fence/tandem-fence.c
 PROG_SRCS   := $(foreach p,$(PROGRAMS),$($(p)_SRC))
 LIB_SRCS    := $(filter-out $(PROG_SRCS),$(wildcard lib/*.c fence/*.c storage/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(O)/%.o)

@@ -275,14 +275,14 @@ enum pr_outcome pr_classify(uint8_t status, const uint8_t *sense, size_t sense_l
         struct sense s;
 
         switch (status) {
-        case SCSI_STATUS_GOOD:
+        case SAM_STAT_GOOD:
                 return PR_OUTCOME_OK;
-        case SCSI_STATUS_RESERVATION_CONFLICT:
+        case SAM_STAT_RESERVATION_CONFLICT:
                 return PR_OUTCOME_RESERVATION_CONFLICT;
-        case SCSI_STATUS_BUSY:
-        case SCSI_STATUS_TASK_SET_FULL:
+        case SAM_STAT_BUSY:
+        case SAM_STAT_TASK_SET_FULL:
                 return PR_OUTCOME_BUSY;
-        case SCSI_STATUS_CHECK_CONDITION:
+        case SAM_STAT_CHECK_CONDITION:
                 break;
         default:
                 return PR_OUTCOME_OTHER;

@@ -130,6 +130,21 @@ int log_internal(int level, int error, const char *fmt, ...) {
         return r;
 }
 
+int log_journal(int level, int error, const char *message_id, const struct log_field *fields, size_t n_fields,
+                const char *fmt, ...) {
+        int err = error < 0 ? -error : error;
+        char msg[2048];
+        va_list ap;
+
+        if (!log_to_journal)
+                return -err;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        journal_send(level, err, message_id, fields, n_fields, msg);
+        return -err;
+}
+
 int log_struct(int level, int error, const char *message_id, const struct log_field *fields,
                size_t n_fields, const char *fmt, ...) {
         va_list ap;

@@ -40,6 +40,11 @@ int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 int log_struct(int level, int error, const char *message_id, const struct log_field *fields,
                size_t n_fields, const char *fmt, ...) _printf_(6, 7);
 
+/* The same, to the journal only, when the journal is a target: for records
+ * of what was done that the program has already shown people. */
+int log_journal(int level, int error, const char *message_id, const struct log_field *fields, size_t n_fields,
+                const char *fmt, ...) _printf_(6, 7);
+
 #define log_debug(...) log_internal(LOG_DEBUG, 0, __VA_ARGS__)
 #define log_info(...) log_internal(LOG_INFO, 0, __VA_ARGS__)
 #define log_notice(...) log_internal(LOG_NOTICE, 0, __VA_ARGS__)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libFuzzer target: every PR IN decoder and the sense decoder on what a
+/* libFuzzer target: every PR IN decoder, the sense decoder and the VPD
+ * identity decoders on what a
  * device might send back. The first byte picks the decoder. No input may
  * crash them, read past the buffer, or leak. */
 #include <stdint.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "tandem/pr.h"
+#include "tandem/vpd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         memcpy(buf, data + 1, len);
 
-        switch (which % 5) {
+        switch (which % 7) {
         case 0: {
                 struct pr_keys k;
                 if (pr_decode_read_keys(buf, len, &k) == 0) {
@@ -55,6 +57,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 struct sense s;
                 (void) sense_decode(buf, len, &s);
                 (void) pr_classify(0x02, buf, len);
+                break;
+        }
+        case 5:
+        case 6: {
+                char *id = NULL;
+                int r = which % 7 == 5 ? vpd_decode_device_id(buf, len, &id) : vpd_decode_serial(buf, len, &id);
+                if ((r == 0) != (id != NULL))
+                        abort();
+                free(id);
                 break;
         }
         }

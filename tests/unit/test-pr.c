@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "tandem/pr.h"
+#include "tandem/vpd.h"
 
 /* SPC-4 PERSISTENT RESERVE OUT command (6.17.1): byte 0 opcode 5Fh, byte 1
  * SERVICE ACTION (bits 4-0), byte 2 SCOPE (7-4) | TYPE (3-0), bytes 5-8
@@ -334,6 +336,56 @@ static void test_sense(void **state) {
         assert_int_equal(sense_decode(fixed_ua, 0, &s), -EBADMSG);
 }
 
+/* SPC-4 7.8.6 Device Identification VPD page: byte 1 page code 83h, bytes
+ * 2-3 PAGE LENGTH, then designation descriptors: byte 0 PROTOCOL IDENTIFIER
+ * and CODE SET, byte 1 PIV, ASSOCIATION (bits 5-4) and DESIGNATOR TYPE
+ * (3-0), byte 3 DESIGNATOR LENGTH. 7.8.15 Unit Serial Number: 80h. */
+static void test_vpd(void **state) {
+        char *id = NULL;
+        uint8_t cdb[6];
+        (void) state;
+
+        static const uint8_t inq[6] = { 0x12, 0x01, 0x83, 0x02, 0x00, 0x00 };
+        inquiry_vpd_cdb(cdb, 0x83, 512);
+        assert_memory_equal(cdb, inq, 6);
+
+        /* A T10 vendor ID (type 1, ASCII) first, then an NAA (type 3, binary) for
+         * the LU, then an NAA for the target port (association 1): the LU's NAA wins. */
+        static const uint8_t page[] = {
+                0x00, 0x83, 0x00, 0x24,
+                0x02, 0x01, 0x00, 0x08, 'L', 'I', 'O', '-', 'O', 'R', 'G', ' ',
+                0x01, 0x03, 0x00, 0x08, 0x60, 0x01, 0x40, 0x50, 0x00, 0x15, 0xee, 0xd0,
+                0x01, 0x13, 0x00, 0x08, 0x50, 0x01, 0x40, 0x50, 0x00, 0x00, 0x00, 0x01,
+        };
+        assert_int_equal(vpd_decode_device_id(page, sizeof page, &id), 0);
+        assert_string_equal(id, "naa.600140500015eed0");
+        free(id);
+
+        /* Only the T10 vendor ID: used, trimmed. */
+        assert_int_equal(vpd_decode_device_id(page, 16, &id), 0);
+        assert_string_equal(id, "t10.LIO-ORG");
+        free(id);
+
+        /* A descriptor claiming more than the page holds. */
+        uint8_t lie[sizeof page];
+        memcpy(lie, page, sizeof page);
+        lie[7] = 0x40;
+        assert_int_equal(vpd_decode_device_id(lie, sizeof lie, &id), -EBADMSG);
+        /* No LU designator at all. */
+        static const uint8_t port_only[] = { 0x00, 0x83, 0x00, 0x0c, 0x01, 0x13, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8 };
+        assert_int_equal(vpd_decode_device_id(port_only, sizeof port_only, &id), -ENOENT);
+        /* The wrong page. */
+        assert_int_equal(vpd_decode_device_id(port_only, 3, &id), -EBADMSG);
+
+        static const uint8_t serial[] = { 0x00, 0x80, 0x00, 0x0e, ' ', 'T', 'A', 'N', 'D', 'E', 'M', '2', '4', '7', '0', '8', ' ', ' ' };
+        assert_int_equal(vpd_decode_serial(serial, sizeof serial, &id), 0);
+        assert_string_equal(id, "serial.TANDEM24708");
+        free(id);
+        static const uint8_t blank[] = { 0x00, 0x80, 0x00, 0x02, ' ', ' ' };
+        assert_int_equal(vpd_decode_serial(blank, sizeof blank, &id), -ENOENT);
+        assert_int_equal(vpd_decode_serial(page, sizeof page, &id), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_pr_out_cdb),
@@ -344,6 +396,7 @@ int main(void) {
                 cmocka_unit_test(test_report_capabilities),
                 cmocka_unit_test(test_read_full_status),
                 cmocka_unit_test(test_sense),
+                cmocka_unit_test(test_vpd),
         };
         return cmocka_run_group_tests_name("pr", tests, NULL, NULL);
 }

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The fence operations. No I/O of their own: everything goes through the
+ * PR operations of fence/scsi-pr.c, so the mock transport can drive every
+ * branch in unit tests. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tandem/fence.h"
+#include "tandem/key.h"
+
+static void step(struct fence *f, const struct pr_dev *d, int error, bool warning, const char *fmt, ...)
+        _printf_(5, 6);
+static void step(struct fence *f, const struct pr_dev *d, int error, bool warning, const char *fmt, ...) {
+        struct fence_report *r = &f->report;
+        struct fence_step *n = realloc(r->steps, (r->n + 1) * sizeof *n);
+        char *a = NULL;
+        va_list ap;
+
+        if (!n)
+                return;
+        r->steps = n;
+        va_start(ap, fmt);
+        if (vasprintf(&a, fmt, ap) < 0)
+                a = NULL;
+        va_end(ap);
+        r->steps[r->n++] = (struct fence_step) {
+                .device = strdup(d ? d->name : "-"),
+                .action = a,
+                .error = error,
+                .warning = warning,
+        };
+}
+
+/* Records a failed device command with the device's own words. */
+static int fail(struct fence *f, const struct pr_dev *d, int r, const struct pr_status *st, const char *what) {
+        char buf[160];
+        step(f, d, r, false, "%s: %s", what, pr_status_describe(st, r, buf, sizeof buf));
+        return r;
+}
+
+bool pr_keys_contain(const struct pr_keys *keys, uint64_t k) {
+        for (uint32_t i = 0; i < keys->n_keys; i++)
+                if (keys->keys[i] == k)
+                        return true;
+        return false;
+}
+
+static int cmp_identity(const void *a, const void *b) {
+        const struct pr_dev *x = *(struct pr_dev *const *) a, *y = *(struct pr_dev *const *) b;
+        return strcmp(x->identity, y->identity);
+}
+
+int fence_init(struct fence *f, struct pr_dev **devs, size_t n, uint64_t key, enum pr_type type, unsigned flags) {
+        *f = (struct fence) { .devs = devs, .n = n, .key = key, .type = type, .flags = flags };
+        if (key == 0)
+                return -EINVAL;
+        qsort(devs, n, sizeof *devs, cmp_identity);
+        for (size_t i = 1; i < n; i++)
+                if (strcmp(devs[i - 1]->identity, devs[i]->identity) == 0) {
+                        step(f, devs[i], -EINVAL, false, "is the same LU (%s) as %s; list each LU once",
+                             devs[i]->identity, devs[i - 1]->name);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+void fence_done(struct fence *f) {
+        for (size_t i = 0; i < f->n; i++)
+                pr_dev_close(f->devs[i]);
+        free(f->devs);
+        for (size_t i = 0; i < f->report.n; i++) {
+                free(f->report.steps[i].device);
+                free(f->report.steps[i].action);
+        }
+        free(f->report.steps);
+        *f = (struct fence) {};
+}
+
+/* Reads keys and reservation. */
+static int snapshot(struct fence *f, struct pr_dev *d, struct pr_keys *keys, struct pr_reservation *res) {
+        struct pr_status st;
+        int r = pr_read_keys(d, keys, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "READ KEYS");
+        r = pr_read_reservation(d, res, &st);
+        if (r < 0) {
+                pr_keys_done(keys);
+                return fail(f, d, r, &st, "READ RESERVATION");
+        }
+        return 0;
+}
+
+/* On transports where a registration belongs to one login session (tgtd:
+ * each run of a tool is a new I_T nexus), make this session the node's:
+ * only while our key is still registered (a fenced node must not register
+ * itself back), REGISTER AND IGNORE from this session, then PREEMPT our own
+ * key. SPC-4 5.12.11.2.3: that removes our key's registrations on every
+ * other I_T nexus and, where our key held the reservation, moves it to this
+ * one, so RELEASE works and stale registrations do not pile up. It touches
+ * no other key, and no reservation held by another key. */
+static int rebind(struct fence *f, struct pr_dev *d) {
+        struct pr_keys keys = {};
+        struct pr_status st;
+        char kb[KEY_STRING_MAX];
+        int r;
+
+        if (!d->ops->session_bound_registration)
+                return 0;
+        r = pr_read_keys(d, &keys, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "READ KEYS");
+        bool present = pr_keys_contain(&keys, f->key);
+        pr_keys_done(&keys);
+        if (!present) {
+                step(f, d, -EPERM, false, "our key %s is not registered: this node is fenced", key_format(f->key, kb));
+                return -EPERM;
+        }
+        r = pr_register(d, 0, f->key, true, f->flags, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY (this session)");
+        r = pr_preempt(d, f->key, f->key, f->type, false, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "PREEMPT of our own key (binding this session)");
+        return 0;
+}
+
+/* Undoes rebind() when we stop because the peer holds the reservation: had
+ * the peer preempted us between our READ KEYS and our REGISTER, this
+ * session's registration would otherwise bring a fenced node back. */
+static void unbind(struct fence *f, struct pr_dev *d) {
+        struct pr_status st;
+        if (d->ops->session_bound_registration)
+                (void) pr_register(d, 0, 0, true, 0, &st);
+        (void) f;
+}
+
+int fence_unfence(struct fence *f) {
+        char kb[KEY_STRING_MAX];
+        int ret = 0;
+
+        for (size_t i = 0; i < f->n; i++) {
+                struct pr_dev *d = f->devs[i];
+                struct pr_keys keys = {};
+                struct pr_status st;
+                int r = pr_register(d, 0, f->key, true, f->flags, &st);
+                if (r < 0) {
+                        ret = ret ?: fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY");
+                        continue;
+                }
+                r = pr_read_keys(d, &keys, &st);
+                if (r < 0) {
+                        ret = ret ?: fail(f, d, r, &st, "READ KEYS");
+                        continue;
+                }
+                bool ok = pr_keys_contain(&keys, f->key);
+                pr_keys_done(&keys);
+                if (!ok) {
+                        step(f, d, -EIO, false, "registered %s, but READ KEYS does not show it", key_format(f->key, kb));
+                        ret = ret ?: -EIO;
+                        continue;
+                }
+                step(f, d, 0, false, "registered %s%s", key_format(f->key, kb),
+                     f->flags & PR_FLAG_APTPL ? " (APTPL)" : "");
+        }
+        return ret;
+}
+
+/* I2: our key holds the reservation with our type; the victim's key is gone. */
+static int verify(struct fence *f, struct pr_dev *d, uint64_t victim) {
+        struct pr_keys keys = {};
+        struct pr_reservation res = {};
+        char kb[KEY_STRING_MAX], vb[KEY_STRING_MAX];
+        int r = snapshot(f, d, &keys, &res);
+        if (r < 0)
+                return r;
+        bool victim_left = victim != 0 && pr_keys_contain(&keys, victim);
+        pr_keys_done(&keys);
+        if (!res.held || res.key != f->key) {
+                step(f, d, -EBADE, false, "verify: the reservation is %s, not ours (%s)",
+                     res.held ? key_format(res.key, vb) : "not held", key_format(f->key, kb));
+                return -EBADE;
+        }
+        if (res.type != f->type) {
+                step(f, d, -EBADE, false, "verify: reservation type %d, not %s", res.type, pr_type_to_string(f->type));
+                return -EBADE;
+        }
+        if (victim_left) {
+                step(f, d, -EBADE, false, "verify: the peer's key %s is still registered", key_format(victim, vb));
+                return -EBADE;
+        }
+        step(f, d, 0, false, "verified: reservation held by %s (%s)%s", key_format(f->key, kb),
+             pr_type_to_string(f->type), victim ? ", peer's key gone" : "");
+        return 0;
+}
+
+/* PREEMPT AND ABORT, or PREEMPT where the target refuses that (tgtd). */
+static int preempt_one(struct fence *f, struct pr_dev *d, uint64_t victim) {
+        char vb[KEY_STRING_MAX];
+        struct pr_status st;
+        int r = pr_preempt(d, f->key, victim, f->type, true, &st);
+        if (r == -EOPNOTSUPP) {
+                r = pr_preempt(d, f->key, victim, f->type, false, &st);
+                if (r < 0)
+                        return fail(f, d, r, &st, "PREEMPT");
+                step(f, d, 0, true, "preempted %s with PREEMPT: the target refused PREEMPT AND ABORT, so "
+                     "commands the peer already queued were not aborted", key_format(victim, vb));
+                return 0;
+        }
+        if (r < 0)
+                return fail(f, d, r, &st, "PREEMPT AND ABORT");
+        step(f, d, 0, false, "preempted %s with PREEMPT AND ABORT", key_format(victim, vb));
+        return 0;
+}
+
+/* Reads what holds each device, in the fixed order. Returns 0, -EPERM when
+ * our key is gone on the first device, or -errno. */
+static int takeover_snapshot(struct fence *f, struct pr_reservation *start, uint32_t *gens) {
+        char kb[KEY_STRING_MAX];
+        for (size_t i = 0; i < f->n; i++) {
+                struct pr_keys keys = {};
+                int r = snapshot(f, f->devs[i], &keys, &start[i]);
+                if (r < 0)
+                        return r;
+                bool ours = pr_keys_contain(&keys, f->key);
+                gens[i] = keys.generation;
+                pr_keys_done(&keys);
+                if (i == 0 && !ours) {
+                        step(f, f->devs[0], -EPERM, false,
+                             "our key %s is not registered on the first device: this node has been fenced (or "
+                             "was never unfenced); stopping",
+                             key_format(f->key, kb));
+                        return -EPERM;
+                }
+        }
+        return 0;
+}
+
+int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*sleep_fn)(usec_t)) {
+        size_t n = f->n ? f->n : 1;
+        struct pr_reservation *start = calloc(n, sizeof *start), *again = calloc(n, sizeof *again);
+        uint32_t *gens = calloc(n, sizeof *gens), *gens2 = calloc(n, sizeof *gens2);
+        char kb[KEY_STRING_MAX], pb[KEY_STRING_MAX];
+        int r;
+
+        if (!start || !again || !gens || !gens2) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* 1. What held when we began. */
+        r = takeover_snapshot(f, start, gens);
+        /* A peer holding some devices but not all is in the middle of its own
+         * takeover, or died there. Wait; if nothing moved, it is dead. */
+        size_t peer_held = 0;
+        for (size_t i = 0; r == 0 && i < f->n; i++)
+                peer_held += start[i].held && start[i].key == peer_key && peer_key != 0;
+        if (r == 0 && peer_held > 0 && peer_held < f->n) {
+                step(f, NULL, 0, false, "the peer holds %zu of %zu devices: waiting to see whether its takeover "
+                     "is still running", peer_held, f->n);
+                if (sleep_fn)
+                        sleep_fn(settle);
+                r = takeover_snapshot(f, again, gens2);
+                for (size_t i = 0; r == 0 && i < f->n; i++)
+                        if (gens2[i] != gens[i] || again[i].held != start[i].held || again[i].key != start[i].key) {
+                                step(f, f->devs[i], -EALREADY, false,
+                                     "lost the race: the peer's takeover is still moving; stopping");
+                                r = -EALREADY;
+                        }
+        }
+        /* 2. Act, in the same order. */
+        for (size_t i = 0; i < f->n && r == 0; i++) {
+                struct pr_dev *d = f->devs[i];
+                struct pr_reservation now = {};
+                struct pr_status st;
+
+                r = rebind(f, d);
+                if (r < 0)
+                        break;
+                r = pr_read_reservation(d, &now, &st);
+                if (r < 0) {
+                        fail(f, d, r, &st, "READ RESERVATION");
+                        break;
+                }
+                if (now.held && now.key == f->key) {
+                        step(f, d, 0, false, "already held by us");
+                        continue;
+                }
+                if (start[i].held && start[i].key == f->key) {
+                        /* Ours when we began, not now: we were preempted meanwhile. */
+                        unbind(f, d);
+                        step(f, d, -EPERM, false, "our reservation was taken while we worked: this node is fenced");
+                        r = -EPERM;
+                        break;
+                }
+                if (start[i].held && start[i].key == peer_key && peer_key != 0) {
+                        /* The peer held it when we began: it is taken to be dead; fence it. */
+                        r = preempt_one(f, d, peer_key);
+                        continue;
+                }
+                if (start[i].held) {
+                        step(f, d, -EBUSY, false, "held by %s, which is neither us nor the peer (%s); not touching it",
+                             key_format(start[i].key, kb), peer_key ? key_format(peer_key, pb) : "unknown");
+                        r = -EBUSY;
+                        break;
+                }
+                if (now.held) {
+                        /* Nobody held it when we began; now somebody does: lost the race. */
+                        unbind(f, d);
+                        step(f, d, -EALREADY, false, "lost the race: %s reserved it after we began; stopping",
+                             key_format(now.key, kb));
+                        r = -EALREADY;
+                        break;
+                }
+                r = pr_reserve(d, f->key, f->type, &st);
+                if (r == -EBADE) {
+                        struct pr_reservation after = {};
+                        if (pr_read_reservation(d, &after, &st) == 0 && after.held && after.key != f->key) {
+                                unbind(f, d);
+                                step(f, d, -EALREADY, false, "lost the race: %s reserved it first; stopping",
+                                     key_format(after.key, kb));
+                                r = -EALREADY;
+                        } else
+                                fail(f, d, r, &st, "RESERVE");
+                        break;
+                }
+                if (r < 0) {
+                        fail(f, d, r, &st, "RESERVE");
+                        break;
+                }
+                step(f, d, 0, false, "reserved (%s)", pr_type_to_string(f->type));
+        }
+        /* 3. Verify everywhere (I2). */
+        for (size_t i = 0; i < f->n && r == 0; i++) {
+                bool preempted = start[i].held && start[i].key == peer_key && peer_key != 0;
+                r = verify(f, f->devs[i], preempted ? peer_key : 0);
+        }
+out:
+        free(start);
+        free(again);
+        free(gens);
+        free(gens2);
+        return r;
+}
+
+int fence_release(struct fence *f) {
+        int ret = 0;
+        for (size_t i = 0; i < f->n; i++) {
+                struct pr_dev *d = f->devs[i];
+                struct pr_reservation res = {};
+                struct pr_status st;
+                int r = rebind(f, d);
+                if (r < 0) {
+                        ret = ret ?: r;
+                        continue;
+                }
+                r = pr_release(d, f->key, f->type, &st);
+                if (r < 0) {
+                        ret = ret ?: fail(f, d, r, &st, "RELEASE");
+                        continue;
+                }
+                r = pr_read_reservation(d, &res, &st);
+                if (r < 0) {
+                        ret = ret ?: fail(f, d, r, &st, "READ RESERVATION");
+                        continue;
+                }
+                if (res.held && res.key == f->key) {
+                        step(f, d, -EIO, false, "released, but the reservation is still ours");
+                        ret = ret ?: -EIO;
+                        continue;
+                }
+                step(f, d, 0, false, "released; our key stays registered");
+        }
+        return ret;
+}
+
+int fence_preempt(struct fence *f, uint64_t victim) {
+        char vb[KEY_STRING_MAX];
+        int ret = 0;
+        for (size_t i = 0; i < f->n; i++) {
+                struct pr_dev *d = f->devs[i];
+                struct pr_keys keys = {};
+                struct pr_status st;
+                int r = rebind(f, d);
+                if (r == 0)
+                        r = preempt_one(f, d, victim);
+                if (r == 0) {
+                        r = pr_read_keys(d, &keys, &st);
+                        if (r < 0)
+                                fail(f, d, r, &st, "READ KEYS");
+                        else if (pr_keys_contain(&keys, victim)) {
+                                step(f, d, -EBADE, false, "verify: %s is still registered", key_format(victim, vb));
+                                r = -EBADE;
+                        } else
+                                step(f, d, 0, false, "verified: %s is gone", key_format(victim, vb));
+                        pr_keys_done(&keys);
+                }
+                ret = ret ?: r;
+        }
+        return ret;
+}
+
+int fence_unregister(struct fence *f) {
+        int ret = 0;
+        for (size_t i = 0; i < f->n; i++) {
+                struct pr_dev *d = f->devs[i];
+                struct pr_status st;
+                int r = rebind(f, d);
+                if (r == 0) {
+                        r = pr_register(d, 0, 0, true, 0, &st);
+                        if (r < 0)
+                                fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY 0 (unregister)");
+                        else
+                                step(f, d, 0, false, "unregistered");
+                }
+                ret = ret ?: r;
+        }
+        return ret;
+}
+
+int fence_clear(struct fence *f) {
+        int ret = 0;
+        for (size_t i = 0; i < f->n; i++) {
+                struct pr_dev *d = f->devs[i];
+                struct pr_status st;
+                int r = rebind(f, d);
+                if (r == 0) {
+                        r = pr_clear(d, f->key, &st);
+                        if (r < 0)
+                                fail(f, d, r, &st, "CLEAR");
+                        else
+                                step(f, d, 0, false, "cleared every registration and the reservation");
+                }
+                ret = ret ?: r;
+        }
+        return ret;
+}
+
+int fence_status(struct fence *f, struct fence_dev_status *ret) {
+        int res = 0;
+        for (size_t i = 0; i < f->n; i++) {
+                struct fence_dev_status *s = &ret[i];
+                *s = (struct fence_dev_status) { .device = f->devs[i]->name, .identity = f->devs[i]->identity };
+                s->error = snapshot(f, f->devs[i], &s->keys, &s->res);
+                if (s->error < 0) {
+                        res = res < 0 ? res : s->error;
+                        continue;
+                }
+                s->registered = pr_keys_contain(&s->keys, f->key);
+                s->holder = s->res.held && s->res.key == f->key;
+                if (!s->holder && res == 0)
+                        res = 1;
+        }
+        return res;
+}
+
+void fence_dev_status_done(struct fence_dev_status *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                pr_keys_done(&s[i].keys);
+}

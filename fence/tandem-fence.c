@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* tandem-fence: SCSI-3 persistent-reservation fencing of a group's devices.
+ * A thin main over fence/fence.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tandem/cli.h"
+#include "tandem/fence.h"
+#include "tandem/key.h"
+
+/* Exit codes beyond the shared ones (documented in tandem-fence(8)). */
+enum {
+        EXIT_NOT_HELD = 3,      /* status: not ours everywhere; takeover: lost the race */
+        EXIT_FENCED = 4,        /* takeover: our key is gone: this node is fenced */
+};
+
+/* journal MESSAGE_IDs for fence events */
+#define MSGID_FENCE_ACTION "8c1f5b0e2a6d4e7f9b3c1d2e4f5a6b7c"
+#define MSGID_FENCE_FAILED "9d2a6c1f3b7e4f80ac4d2e3f5a6b7c8d"
+
+struct opts {
+        struct cli_common common;
+        char **devices;
+        size_t n_devices;
+        const char *key;
+        const char *peer_key;
+        const char *initiator;
+        bool force;
+};
+
+static void usage(FILE *f) {
+        fputs("Usage: tandem-fence [OPTIONS] COMMAND [ARG]\n"
+              "\n"
+              "SCSI-3 persistent-reservation fencing of a tandem group's devices.\n"
+              "\n"
+              "Commands:\n"
+              "  unfence           register this node's key on every device\n"
+              "  takeover          fence the peer if it holds the reservation, else reserve;\n"
+              "                    then verify on every device\n"
+              "  release           release our reservation, keeping our key registered\n"
+              "  preempt NODE|KEY  fence a node by name or key (not ourselves without --force)\n"
+              "  unregister        remove our key\n"
+              "  clear --force     remove every key and the reservation\n"
+              "  status            keys, holder, type and generation on every device\n"
+              "  check             whether each device supports PR and the configured type\n"
+              "\n"
+              "Options:\n"
+              "  -d, --device DEV        a fence device (repeatable; replaces the config's list)\n"
+              "  -k, --key KEY           this node's key (0x...; default: the config's)\n"
+              "      --peer-key KEY      the peer's key (default: the config's)\n"
+              "  -i, --initiator IQN     iSCSI initiator name for iscsi:// devices\n"
+              "  -f, --force             allow preempting our own key, and clear\n" CLI_COMMON_HELP
+              "\n"
+              "Exit status: 0 done (status: we hold it everywhere), 1 failed, 2 usage,\n"
+              "3 not held (takeover: lost the race), 4 this node is fenced.\n"
+              "See tandem-fence(8).\n",
+              f);
+}
+
+static int sleep_usec(usec_t u) {
+        struct timespec ts = { .tv_sec = (time_t) (u / USEC_PER_SEC), .tv_nsec = (long) (u % USEC_PER_SEC) * 1000 };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+        return 0;
+}
+
+/* Names a key for people: "0x… (db1, this node)". */
+static const char *key_name(const struct cfg_group *g, uint64_t self, uint64_t peer, uint64_t k, char *buf, size_t n) {
+        char kb[KEY_STRING_MAX];
+        if (k == self && g && g->cluster.node)
+                snprintf(buf, n, "%s (%s, this node)", key_format(k, kb), g->cluster.node);
+        else if (k == self)
+                snprintf(buf, n, "%s (this node)", key_format(k, kb));
+        else if (k == peer && peer != 0 && g && g->cluster.peer)
+                snprintf(buf, n, "%s (%s, peer)", key_format(k, kb), g->cluster.peer);
+        else if (k == peer && peer != 0)
+                snprintf(buf, n, "%s (peer)", key_format(k, kb));
+        else
+                snprintf(buf, n, "%s", key_format(k, kb));
+        return buf;
+}
+
+static void print_report(const struct fence *f, const char *cmd, int r, bool json) {
+        if (json) {
+                struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+                json_object_object_add(o, "command", json_object_new_string(cmd));
+                json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
+                if (r < 0)
+                        json_object_object_add(o, "error", json_object_new_string(strerror(-r)));
+                for (size_t i = 0; i < f->report.n; i++) {
+                        const struct fence_step *s = &f->report.steps[i];
+                        struct json_object *x = json_object_new_object();
+                        json_object_object_add(x, "device", json_object_new_string(s->device));
+                        json_object_object_add(x, "action", json_object_new_string(s->action ? s->action : ""));
+                        json_object_object_add(x, "ok", json_object_new_boolean(s->error == 0));
+                        json_object_object_add(x, "warning", json_object_new_boolean(s->warning));
+                        json_object_array_add(a, x);
+                }
+                json_object_object_add(o, "steps", a);
+                (void) out_json_print(o);
+                json_object_put(o);
+                return;
+        }
+        for (size_t i = 0; i < f->report.n; i++) {
+                const struct fence_step *s = &f->report.steps[i];
+                printf("%-7s %s: %s\n", s->error ? "FAILED" : s->warning ? "WARNING" : "ok", s->device,
+                       s->action ? s->action : "");
+        }
+}
+
+/* Sends every step to the journal too, with the device and key as fields. */
+static void journal_report(const struct fence *f, const char *cmd) {
+        char kb[KEY_STRING_MAX];
+        for (size_t i = 0; i < f->report.n; i++) {
+                const struct fence_step *s = &f->report.steps[i];
+                const struct log_field fields[] = {
+                        { "TANDEM_COMMAND", cmd },
+                        { "TANDEM_DEVICE", s->device },
+                        { "TANDEM_KEY", key_format(f->key, kb) },
+                };
+                log_journal(s->error ? LOG_ERR : s->warning ? LOG_WARNING : LOG_NOTICE, s->error,
+                           s->error ? MSGID_FENCE_FAILED : MSGID_FENCE_ACTION, fields, ELEMENTSOF(fields), "%s %s: %s",
+                           cmd, s->device, s->action ? s->action : "");
+        }
+}
+
+static int cmd_status(struct fence *f, const struct cfg_group *g, uint64_t peer, bool json) {
+        struct fence_dev_status *st = calloc(f->n ? f->n : 1, sizeof *st);
+        char buf[128], kb[KEY_STRING_MAX];
+        if (!st)
+                return log_error_errno(ENOMEM, "status");
+        int r = fence_status(f, st);
+        if (json) {
+                struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+                for (size_t i = 0; i < f->n; i++) {
+                        struct json_object *x = json_object_new_object(), *ks = json_object_new_array();
+                        json_object_object_add(x, "device", json_object_new_string(st[i].device));
+                        json_object_object_add(x, "identity", json_object_new_string(st[i].identity));
+                        if (st[i].error < 0) {
+                                json_object_object_add(x, "error", json_object_new_string(strerror(-st[i].error)));
+                                json_object_array_add(a, x);
+                                continue;
+                        }
+                        json_object_object_add(x, "generation", json_object_new_int64(st[i].keys.generation));
+                        for (uint32_t k = 0; k < st[i].keys.n_keys; k++) {
+                                struct json_object *y = json_object_new_object();
+                                uint64_t key = st[i].keys.keys[k];
+                                json_object_object_add(y, "key", json_object_new_string(key_format(key, kb)));
+                                json_object_object_add(y, "node",
+                                                       key == f->key ? json_object_new_string(g && g->cluster.node ? g->cluster.node : "this node")
+                                                       : key == peer && peer ? json_object_new_string(g && g->cluster.peer ? g->cluster.peer : "peer")
+                                                                            : NULL);
+                                json_object_object_add(y, "self", json_object_new_boolean(key == f->key));
+                                json_object_array_add(ks, y);
+                        }
+                        json_object_object_add(x, "keys", ks);
+                        json_object_object_add(x, "holder", st[i].res.held ? json_object_new_string(key_format(st[i].res.key, kb)) : NULL);
+                        json_object_object_add(x, "type", st[i].res.held ? json_object_new_string(pr_type_to_string(st[i].res.type) ?: "unknown") : NULL);
+                        json_object_object_add(x, "registered", json_object_new_boolean(st[i].registered));
+                        json_object_object_add(x, "we_hold", json_object_new_boolean(st[i].holder));
+                        json_object_array_add(a, x);
+                }
+                json_object_object_add(o, "devices", a);
+                json_object_object_add(o, "held_everywhere", json_object_new_boolean(r == 0));
+                (void) out_json_print(o);
+                json_object_put(o);
+        } else {
+                for (size_t i = 0; i < f->n; i++) {
+                        printf("%s (%s)\n", st[i].device, st[i].identity);
+                        if (st[i].error < 0) {
+                                printf("  error: %s\n", strerror(-st[i].error));
+                                continue;
+                        }
+                        printf("  generation  %u\n", st[i].keys.generation);
+                        printf("  keys       ");
+                        if (st[i].keys.n_keys == 0)
+                                printf(" none");
+                        for (uint32_t k = 0; k < st[i].keys.n_keys; k++)
+                                printf(" %s", key_name(g, f->key, peer, st[i].keys.keys[k], buf, sizeof buf));
+                        printf("\n  holder      %s\n",
+                               st[i].res.held ? key_name(g, f->key, peer, st[i].res.key, buf, sizeof buf) : "none");
+                        if (st[i].res.held)
+                                printf("  type        %s\n", pr_type_to_string(st[i].res.type) ?: "unknown");
+                        printf("  we hold it  %s\n", st[i].holder ? "yes" : "no");
+                }
+                for (size_t i = 0; i < f->report.n; i++)
+                        if (f->report.steps[i].error)
+                                printf("FAILED %s: %s\n", f->report.steps[i].device, f->report.steps[i].action);
+                printf("%s\n", r == 0 ? "this node holds the reservation on every device"
+                               : r > 0 ? "this node does not hold the reservation on every device"
+                                       : "some devices could not be read");
+        }
+        fence_dev_status_done(st, f->n);
+        free(st);
+        return r < 0 ? EXIT_FAILED : r > 0 ? EXIT_NOT_HELD : EXIT_OK;
+}
+
+static int cmd_check(struct fence *f, bool json) {
+        struct json_object *a = json ? json_object_new_array() : NULL;
+        int ret = EXIT_OK;
+        for (size_t i = 0; i < f->n; i++) {
+                struct pr_dev *d = f->devs[i];
+                struct pr_capabilities c = {};
+                struct pr_status st;
+                char buf[160], verdict[256];
+                int r = pr_report_capabilities(d, &c, &st);
+                bool ok = false;
+                if (r == -EOPNOTSUPP)
+                        snprintf(verdict, sizeof verdict,
+                                 "no persistent reservations (REPORT CAPABILITIES refused: %s); tandem cannot fence it",
+                                 pr_status_describe(&st, r, buf, sizeof buf));
+                else if (r < 0)
+                        snprintf(verdict, sizeof verdict, "cannot tell: %s", pr_status_describe(&st, r, buf, sizeof buf));
+                else if (!pr_capabilities_has_type(&c, f->type))
+                        snprintf(verdict, sizeof verdict, "supports persistent reservations, but not %s",
+                                 pr_type_to_string(f->type));
+                else {
+                        ok = true;
+                        snprintf(verdict, sizeof verdict, "supports persistent reservations and %s%s%s",
+                                 pr_type_to_string(f->type), c.ptpl_c ? "; can persist through power loss (APTPL)" : "",
+                                 c.tmv ? "" : " (the device does not list its types)");
+                }
+                if (!ok)
+                        ret = EXIT_FAILED;
+                if (json) {
+                        struct json_object *x = json_object_new_object();
+                        json_object_object_add(x, "device", json_object_new_string(d->name));
+                        json_object_object_add(x, "identity", json_object_new_string(d->identity));
+                        json_object_object_add(x, "ok", json_object_new_boolean(ok));
+                        json_object_object_add(x, "verdict", json_object_new_string(verdict));
+                        json_object_array_add(a, x);
+                } else
+                        printf("%-7s %s: %s\n", ok ? "ok" : "FAILED", d->name, verdict);
+        }
+        if (json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "devices", a);
+                (void) out_json_print(o);
+                json_object_put(o);
+        }
+        return ret;
+}
+
+static int parse_key_arg(const char *what, const char *s, uint64_t *ret) {
+        int r = key_parse(s, ret);
+        if (r == -ERANGE)
+                log_error("%s: a key must not be zero", what);
+        else if (r < 0)
+                log_error("%s: '%s' is not a key (0x followed by 1-16 hex digits)", what, s);
+        return r;
+}
+
+int main(int argc, char **argv) {
+        enum { OPT_PEER_KEY = _CLI_OPT_NEXT };
+        static const struct option longopts[] = {
+                CLI_COMMON_LONGOPTS,
+                { "device", required_argument, NULL, 'd' },
+                { "key", required_argument, NULL, 'k' },
+                { "peer-key", required_argument, NULL, OPT_PEER_KEY },
+                { "initiator", required_argument, NULL, 'i' },
+                { "force", no_argument, NULL, 'f' },
+                {},
+        };
+        struct opts o = {};
+        struct cfg_group g = {};
+        bool have_cfg = false;
+        int opt, r;
+
+        cli_common_init(&o.common);
+        while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "d:k:i:f", longopts, NULL)) != -1) {
+                switch (opt) {
+                case 'h':
+                        usage(stdout);
+                        return EXIT_OK;
+                case 'V':
+                        printf("tandem-fence %s\n", TANDEM_VERSION);
+                        return EXIT_OK;
+                case 'd': {
+                        char **n = realloc(o.devices, (o.n_devices + 1) * sizeof *n);
+                        if (!n)
+                                return EXIT_FAILED;
+                        o.devices = n;
+                        o.devices[o.n_devices++] = optarg;
+                        break;
+                }
+                case 'k':
+                        o.key = optarg;
+                        break;
+                case OPT_PEER_KEY:
+                        o.peer_key = optarg;
+                        break;
+                case 'i':
+                        o.initiator = optarg;
+                        break;
+                case 'f':
+                        o.force = true;
+                        break;
+                default:
+                        r = cli_common_opt(&o.common, opt, optarg);
+                        if (r <= 0) {
+                                if (r == 0)
+                                        usage(stderr);
+                                return EXIT_USAGE;
+                        }
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "tandem-fence: no command given; see tandem-fence --help\n");
+                return EXIT_USAGE;
+        }
+        const char *cmd = argv[optind];
+        const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+        static const char *const cmds[] = { "unfence", "takeover", "release", "preempt",
+                                            "unregister", "clear", "status", "check" };
+        bool known = false;
+        for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
+                known = known || strcmp(cmd, cmds[i]) == 0;
+        if (!known) {
+                fprintf(stderr, "tandem-fence: unknown command '%s'; see tandem-fence --help\n", cmd);
+                return EXIT_USAGE;
+        }
+        if ((strcmp(cmd, "preempt") == 0) != (arg != NULL) || optind + 2 < argc) {
+                fprintf(stderr, "tandem-fence: %s %s\n", cmd,
+                        strcmp(cmd, "preempt") == 0 ? "needs one NODE or KEY" : "takes no argument");
+                return EXIT_USAGE;
+        }
+        if (strcmp(cmd, "clear") == 0 && !o.force) {
+                fprintf(stderr, "tandem-fence: clear removes every node's key and the reservation; "
+                                "add --force if that is what you want\n");
+                return EXIT_USAGE;
+        }
+        cli_common_apply(&o.common, "tandem-fence");
+
+        /* The config, unless devices and key all come from the command line. */
+        if (o.common.config || o.common.group || o.n_devices == 0 || !o.key) {
+                if (cli_load_group(&o.common, &g) < 0) {
+                        cfg_group_done(&g);
+                        return EXIT_FAILED;
+                }
+                have_cfg = true;
+                if (!g.fence.present && o.n_devices == 0) {
+                        log_error("%s has no [fence] section: this group runs unfenced", g.path);
+                        cfg_group_done(&g);
+                        return EXIT_FAILED;
+                }
+        }
+        uint64_t key = have_cfg ? g.fence.key : 0, peer = have_cfg ? g.fence.peer_key : 0;
+        if (o.key && parse_key_arg("--key", o.key, &key) < 0)
+                return EXIT_USAGE;
+        if (o.peer_key && parse_key_arg("--peer-key", o.peer_key, &peer) < 0)
+                return EXIT_USAGE;
+        uint64_t victim = 0;
+        if (arg) {
+                if (strncmp(arg, "0x", 2) == 0) {
+                        if (parse_key_arg("preempt", arg, &victim) < 0)
+                                return EXIT_USAGE;
+                } else if (have_cfg && g.cluster.name)
+                        victim = key_derive(g.cluster.name, arg);
+                else {
+                        log_error("preempt %s: naming a node needs the config (its cluster name); give a key instead", arg);
+                        return EXIT_USAGE;
+                }
+                if (victim == key && !o.force) {
+                        log_error("preempt: %s is this node's own key; add --force to fence ourselves", arg);
+                        return EXIT_USAGE;
+                }
+        }
+
+        struct pr_open_args oa = {
+                .initiator = o.initiator ? o.initiator : have_cfg ? g.fence.initiator : NULL,
+                .timeout = have_cfg ? g.fence.timeout : 10 * USEC_PER_SEC,
+                .ua_retries = 5,
+        };
+        char *const *specs = o.n_devices ? o.devices : g.fence.devices;
+        size_t n = o.n_devices ? o.n_devices : g.fence.n_devices;
+        struct pr_dev **devs = calloc(n ? n : 1, sizeof *devs);
+        int ret = EXIT_OK;
+        if (!devs)
+                return EXIT_FAILED;
+        for (size_t i = 0; i < n; i++) {
+                char *why = NULL;
+                r = pr_dev_open(specs[i], &oa, &devs[i], &why);
+                if (r < 0) {
+                        log_error_errno(r, "%s: %s", specs[i], why ? why : "cannot open");
+                        free(why);
+                        for (size_t j = 0; j < i; j++)
+                                pr_dev_close(devs[j]);
+                        free(devs);
+                        cfg_group_done(&g);
+                        return EXIT_FAILED;
+                }
+        }
+        struct fence f;
+        r = fence_init(&f, devs, n, key, have_cfg ? g.fence.type : PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY,
+                       have_cfg && g.fence.aptpl ? PR_FLAG_APTPL : 0);
+        if (r < 0) {
+                print_report(&f, cmd, r, o.common.json);
+                fence_done(&f);
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+
+        if (strcmp(cmd, "status") == 0)
+                ret = cmd_status(&f, have_cfg ? &g : NULL, peer, o.common.json);
+        else if (strcmp(cmd, "check") == 0)
+                ret = cmd_check(&f, o.common.json);
+        else {
+                if (strcmp(cmd, "unfence") == 0)
+                        r = fence_unfence(&f);
+                else if (strcmp(cmd, "takeover") == 0)
+                        r = fence_takeover(&f, peer, have_cfg ? g.fence.timeout : 10 * USEC_PER_SEC, sleep_usec);
+                else if (strcmp(cmd, "release") == 0)
+                        r = fence_release(&f);
+                else if (strcmp(cmd, "preempt") == 0)
+                        r = fence_preempt(&f, victim);
+                else if (strcmp(cmd, "unregister") == 0)
+                        r = fence_unregister(&f);
+                else
+                        r = fence_clear(&f);
+                print_report(&f, cmd, r, o.common.json);
+                journal_report(&f, cmd);
+                if (r < 0 && !o.common.json)
+                        log_error_errno(r, "%s failed", cmd);
+                ret = r == 0 ? EXIT_OK : r == -EALREADY ? EXIT_NOT_HELD : r == -EPERM ? EXIT_FENCED : EXIT_FAILED;
+        }
+        fence_done(&f);
+        cfg_group_done(&g);
+        free(o.devices);
+        return ret;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The iscsi transport: libiscsi, straight from user space to an iSCSI target.
+ * Everything runs through libiscsi's async API under our own poll loop with a
+ * deadline, so no command and no login can hang past the device's timeout,
+ * even when the target stops answering. Auto-reconnect is off: a lost
+ * session is an error the caller sees, never a silent new I_T nexus. */
+#include <errno.h>
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tandem/devspec.h"
+#include "tandem/key.h"
+#include "tandem/transport.h"
+
+struct wait {
+        bool done;
+        int status;
+};
+
+struct isc {
+        struct iscsi_context *ctx;
+        int lun;
+        bool broken;    /* the session failed or timed out: no more commands */
+        /* What libiscsi calls back into. It lives as long as the context,
+         * so a command given up on can still be cancelled into it. */
+        struct wait cur;
+        struct scsi_task *cur_task;
+};
+
+static usec_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+static void wait_cb(struct iscsi_context *ctx, int status, void *data, void *priv) {
+        struct wait *w = priv;
+        (void) ctx;
+        (void) data;
+        w->done = true;
+        w->status = status;
+}
+
+/* Services the context until w->done or the deadline. Returns 0, or
+ * -ETIMEDOUT / -ECONNRESET / -EIO. */
+static int run_until(struct iscsi_context *ctx, struct wait *w, usec_t deadline) {
+        while (!w->done) {
+                usec_t now = now_usec();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd p = { .fd = iscsi_get_fd(ctx), .events = (short) iscsi_which_events(ctx) };
+                if (p.fd < 0)
+                        return -ECONNRESET;
+                usec_t left = deadline - now;
+                int ms = (int) (left / USEC_PER_MSEC) + 1;
+                int n = poll(&p, 1, ms > 1000 ? 1000 : ms);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                /* iscsi_service(…, 0) also lets libiscsi expire its own tasks. */
+                if (iscsi_service(ctx, n > 0 ? p.revents : 0) < 0)
+                        return -ECONNRESET;
+        }
+        return 0;
+}
+
+static int isc_exec(struct pr_dev *d, const struct scsi_cmd *c, struct scsi_reply *reply) {
+        struct isc *s = d->priv;
+        struct iscsi_data out = { .size = c->len, .data = c->buf };
+        int dir = c->dir == SCSI_DIR_IN ? SCSI_XFER_READ : c->dir == SCSI_DIR_OUT ? SCSI_XFER_WRITE : SCSI_XFER_NONE;
+        int r;
+
+        if (s->broken)
+                return -ENOTCONN;
+        struct scsi_task *t = scsi_create_task((int) c->cdb_len, (unsigned char *) c->cdb, dir, (int) c->len);
+        if (!t)
+                return -ENOMEM;
+        s->cur = (struct wait) {};
+        if (iscsi_scsi_command_async(s->ctx, s->lun, t, wait_cb, c->dir == SCSI_DIR_OUT ? &out : NULL, &s->cur) < 0) {
+                scsi_free_scsi_task(t);
+                s->broken = true;
+                return -ECONNRESET;
+        }
+        r = run_until(s->ctx, &s->cur, now_usec() + d->timeout);
+        if (r < 0) {
+                /* Give up on the session. The task stays with the context
+                 * until isc_close() cancels it. */
+                s->broken = true;
+                s->cur_task = t;
+                return r;
+        }
+        if (s->cur.status == SCSI_STATUS_CANCELLED || s->cur.status == SCSI_STATUS_ERROR ||
+            s->cur.status == SCSI_STATUS_TIMEOUT) {
+                s->broken = true;
+                scsi_free_scsi_task(t);
+                return s->cur.status == SCSI_STATUS_TIMEOUT ? -ETIMEDOUT : -ECONNRESET;
+        }
+        reply->status = (uint8_t) t->status;
+        if (t->status == SCSI_STATUS_CHECK_CONDITION && t->datain.data && t->datain.size > 2) {
+                /* libiscsi keeps the raw sense after a 2-byte SENSE LENGTH. */
+                size_t sl = (size_t) (t->datain.data[0] << 8 | t->datain.data[1]);
+                size_t have = (size_t) t->datain.size - 2;
+                if (sl > have)
+                        sl = have;
+                if (sl > SCSI_SENSE_MAX)
+                        sl = SCSI_SENSE_MAX;
+                memcpy(reply->sense, t->datain.data + 2, sl);
+                reply->sense_len = sl;
+        } else if (t->status == SCSI_STATUS_GOOD && c->dir == SCSI_DIR_IN && t->datain.data) {
+                size_t n = (size_t) t->datain.size < c->len ? (size_t) t->datain.size : c->len;
+                memcpy(c->buf, t->datain.data, n);
+                reply->transferred = n;
+        } else if (t->status == SCSI_STATUS_GOOD && c->dir == SCSI_DIR_OUT)
+                reply->transferred = c->len;
+        scsi_free_scsi_task(t);
+        return 0;
+}
+
+static void isc_close(struct pr_dev *d) {
+        struct isc *s = d->priv;
+        if (!s)
+                return;
+        if (s->ctx) {
+                /* A polite logout, bounded like everything else. */
+                if (!s->broken && iscsi_is_logged_in(s->ctx)) {
+                        s->cur = (struct wait) {};
+                        if (iscsi_logout_async(s->ctx, wait_cb, &s->cur) == 0)
+                                (void) run_until(s->ctx, &s->cur, now_usec() + d->timeout);
+                }
+                /* Cancels what is still queued, calling back into s->cur. */
+                iscsi_destroy_context(s->ctx);
+        }
+        if (s->cur_task)
+                scsi_free_scsi_task(s->cur_task);
+        free(s);
+}
+
+static const struct pr_dev_ops isc_ops = {
+        .name = "iscsi",
+        .session_bound_registration = true,
+        .exec = isc_exec,
+        .close = isc_close,
+};
+
+static void reason(char **ret_reason, const char *fmt, ...) _printf_(2, 3);
+static void reason(char **ret_reason, const char *fmt, ...) {
+        va_list ap;
+        if (!ret_reason)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(ret_reason, fmt, ap) < 0)
+                *ret_reason = NULL;
+        va_end(ap);
+}
+
+int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason) {
+        _cleanup_(pr_dev_closep) struct pr_dev *d = NULL;
+        struct devspec ds = {};
+        const char *why = NULL;
+        char portal[300];
+        struct isc *s;
+        int r;
+
+        if (!a->initiator) {
+                reason(ret_reason, "no iSCSI initiator name (set [fence] initiator, or --initiator)");
+                return -EINVAL;
+        }
+        r = devspec_parse(url, &ds, &why);
+        if (r < 0 || ds.kind != DEVSPEC_ISCSI) {
+                reason(ret_reason, "%s", why ? why : "not an iscsi:// URL");
+                devspec_done(&ds);
+                return -EINVAL;
+        }
+        if (strchr(ds.host, ':'))
+                snprintf(portal, sizeof portal, "[%s]:%u", ds.host, ds.port);
+        else
+                snprintf(portal, sizeof portal, "%s:%u", ds.host, ds.port);
+
+        d = calloc(1, sizeof *d);
+        s = calloc(1, sizeof *s);
+        if (!d || !s || !(d->name = strdup(url))) {
+                free(s);
+                devspec_done(&ds);
+                return -ENOMEM;
+        }
+        d->ops = &isc_ops;
+        d->priv = s;
+        d->timeout = a->timeout;
+        d->ua_retries = a->ua_retries;
+        s->lun = (int) ds.lun;
+
+        s->ctx = iscsi_create_context(a->initiator);
+        if (!s->ctx) {
+                devspec_done(&ds);
+                return -ENOMEM;
+        }
+        /* A fixed ISID per (initiator, target) makes every session of this
+         * node the same I_T nexus, so a registration made by one tandem run
+         * is this node's in the next, and no stale registrations pile up. */
+        uint64_t h = fnv1a64(FNV1A64_OFFSET, a->initiator, strlen(a->initiator));
+        h = fnv1a64(h, ds.target, strlen(ds.target));
+        (void) iscsi_set_isid_random(s->ctx, (uint32_t) (h & 0xffffff), (uint32_t) ((h >> 24) & 0xffff));
+        (void) iscsi_set_targetname(s->ctx, ds.target);
+        (void) iscsi_set_session_type(s->ctx, ISCSI_SESSION_NORMAL);
+        (void) iscsi_set_header_digest(s->ctx, ISCSI_HEADER_DIGEST_NONE_CRC32C);
+        (void) iscsi_set_noautoreconnect(s->ctx, 1);
+        (void) iscsi_set_timeout(s->ctx, (int) ((a->timeout + USEC_PER_SEC - 1) / USEC_PER_SEC));
+
+        if (iscsi_full_connect_async(s->ctx, portal, s->lun, wait_cb, &s->cur) < 0) {
+                reason(ret_reason, "cannot connect to %s: %s", portal, iscsi_get_error(s->ctx));
+                devspec_done(&ds);
+                return -ECONNREFUSED;
+        }
+        r = run_until(s->ctx, &s->cur, now_usec() + a->timeout);
+        if (r < 0 || s->cur.status != SCSI_STATUS_GOOD) {
+                if (r == -ETIMEDOUT)
+                        reason(ret_reason, "login to %s timed out", portal);
+                else
+                        reason(ret_reason, "login to %s failed: %s", portal, iscsi_get_error(s->ctx));
+                s->broken = true;
+                devspec_done(&ds);
+                return r < 0 ? r : -ECONNREFUSED;
+        }
+        devspec_done(&ds);
+
+        struct pr_status st;
+        r = pr_read_identity(d, &d->identity, &st);
+        if (r < 0) {
+                reason(ret_reason, "cannot read the LU identity (INQUIRY VPD 0x83/0x80)");
+                return r;
+        }
+        *ret = TAKE_PTR(d);
+        return 0;
+}

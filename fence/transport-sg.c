@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The sg transport: SG_IO (the v3 sg_io_hdr interface) on sd and sg nodes,
+ * and on /dev/disk/by-* links to them. The device is always opened
+ * read-only: opening a disk read-write makes udev rescan its partitions on
+ * close, which breaks mounts running at the same moment (a known
+ * fence_scsi bug). As root, SG_IO sends PR OUT through a read-only fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <scsi/sg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tandem/transport.h"
+
+/* host_status values (include/scsi/scsi_status.h in the kernel). */
+#define DID_OK 0x00
+#define DID_NO_CONNECT 0x01
+#define DID_BUS_BUSY 0x02
+#define DID_TIME_OUT 0x03
+#define DID_BAD_TARGET 0x04
+#define DID_TRANSPORT_DISRUPTED 0x0e
+#define DID_TRANSPORT_FAILFAST 0x0f
+#define DRIVER_TIMEOUT 0x06
+
+struct sgdev {
+        int fd;
+};
+
+static int sg_exec(struct pr_dev *d, const struct scsi_cmd *c, struct scsi_reply *reply) {
+        struct sgdev *s = d->priv;
+        uint8_t cdb[16];
+        sg_io_hdr_t h = {
+                .interface_id = 'S',
+                .dxfer_direction = c->dir == SCSI_DIR_IN    ? SG_DXFER_FROM_DEV
+                                   : c->dir == SCSI_DIR_OUT ? SG_DXFER_TO_DEV
+                                                            : SG_DXFER_NONE,
+                .cmd_len = (unsigned char) c->cdb_len,
+                .mx_sb_len = sizeof reply->sense,
+                .dxfer_len = (unsigned) c->len,
+                .dxferp = c->buf,
+                .cmdp = cdb,
+                .sbp = reply->sense,
+                .timeout = (unsigned) (d->timeout / USEC_PER_MSEC),
+        };
+
+        memcpy(cdb, c->cdb, c->cdb_len);
+        if (ioctl(s->fd, SG_IO, &h) < 0)
+                return -errno;
+        switch (h.host_status) {
+        case DID_OK:
+                break;
+        case DID_TIME_OUT:
+                return -ETIMEDOUT;
+        case DID_NO_CONNECT:
+        case DID_BAD_TARGET:
+                return -ENOTCONN;
+        case DID_BUS_BUSY:
+                return -EBUSY;
+        case DID_TRANSPORT_DISRUPTED:
+        case DID_TRANSPORT_FAILFAST:
+                return -ECONNRESET;
+        default:
+                return -EIO;
+        }
+        if ((h.driver_status & 0x0f) == DRIVER_TIMEOUT)
+                return -ETIMEDOUT;
+        reply->status = h.status;
+        reply->sense_len = h.sb_len_wr;
+        reply->transferred = c->len >= (size_t) h.resid && h.resid >= 0 ? c->len - (size_t) h.resid : 0;
+        return 0;
+}
+
+static void sg_close(struct pr_dev *d) {
+        struct sgdev *s = d->priv;
+        if (!s)
+                return;
+        safe_close(s->fd);
+        free(s);
+}
+
+static const struct pr_dev_ops sg_ops = {
+        .name = "sg",
+        .exec = sg_exec,
+        .close = sg_close,
+};
+
+int sg_open(const char *path, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason) {
+        _cleanup_(pr_dev_closep) struct pr_dev *d = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r, v;
+
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                if (ret_reason && asprintf(ret_reason, "cannot open: %s", strerror(-r)) < 0)
+                        *ret_reason = NULL;
+                return r;
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode)) {
+                if (ret_reason)
+                        *ret_reason = strdup("not a block or SCSI generic device");
+                return -ENOTBLK;
+        }
+        /* SG_GET_VERSION_NUM answers on sd and sg nodes alike. */
+        if (ioctl(fd, SG_GET_VERSION_NUM, &v) < 0 || v < 30000) {
+                if (ret_reason)
+                        *ret_reason = strdup("does not take SCSI commands (no SG_IO)");
+                return -ENOTTY;
+        }
+        struct sgdev *s = calloc(1, sizeof *s);
+        d = calloc(1, sizeof *d);
+        if (!s || !d || !(d->name = strdup(path))) {
+                free(s);
+                return -ENOMEM;
+        }
+        s->fd = TAKE_FD(fd);
+        d->ops = &sg_ops;
+        d->priv = s;
+        d->timeout = a->timeout;
+        d->ua_retries = a->ua_retries;
+
+        struct pr_status pst;
+        r = pr_read_identity(d, &d->identity, &pst);
+        if (r < 0) {
+                if (ret_reason)
+                        *ret_reason = strdup("cannot read the LU identity (INQUIRY VPD 0x83/0x80)");
+                return r;
+        }
+        *ret = TAKE_PTR(d);
+        return 0;
+}

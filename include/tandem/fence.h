@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Fence operations over a set of devices (DESIGN.md, Keys and reservation
+ * type; invariants I1-I3). Devices are always worked in one fixed order,
+ * sorted by LU identity; the first decides. Every operation records what it
+ * did on each device in a report, for people and for JSON. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tandem/transport.h"
+
+struct fence_step {
+        char *device;
+        char *action;   /* what was done or seen, in words */
+        int error;      /* 0 or -errno */
+        bool warning;   /* done, but not the preferred way (e.g. PREEMPT for PREEMPT AND ABORT) */
+};
+
+struct fence_report {
+        struct fence_step *steps;
+        size_t n;
+};
+
+struct fence {
+        struct pr_dev **devs;   /* sorted by identity */
+        size_t n;
+        uint64_t key;           /* ours */
+        enum pr_type type;
+        unsigned flags;         /* PR_FLAG_APTPL */
+        struct fence_report report;
+};
+
+/* Takes ownership of devs (n of them), sorts them by identity and refuses
+ * two strings that name one LU. Returns 0 or -EINVAL (reported). */
+int fence_init(struct fence *f, struct pr_dev **devs, size_t n, uint64_t key, enum pr_type type, unsigned flags);
+/* Closes the devices and frees the report. */
+void fence_done(struct fence *f);
+
+/* Registers our key on every device (REGISTER AND IGNORE EXISTING KEY) and
+ * checks it is there. Returns 0 or the first -errno. */
+int fence_unfence(struct fence *f);
+/* Takes the reservation (I2, I3): preempts peer_key where the peer held it
+ * when we began, reserves where nobody did, and verifies everywhere. When
+ * the peer holds only some devices, waits `settle` (through sleep_fn) and
+ * looks again: if anything moved, its takeover is running and we lost.
+ * Returns 0; -EPERM when our key is gone on the first device (we are
+ * fenced); -EALREADY when the peer won the race; -EBADE when the
+ * verification fails; other -errno for device errors. */
+int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*sleep_fn)(usec_t));
+/* Releases our reservation, keeping our key registered. */
+int fence_release(struct fence *f);
+/* Fences victim: PREEMPT AND ABORT (PREEMPT where that is refused), then
+ * checks that its key is gone everywhere. */
+int fence_preempt(struct fence *f, uint64_t victim);
+/* Removes our registration. */
+int fence_unregister(struct fence *f);
+/* Clears every registration and the reservation. */
+int fence_clear(struct fence *f);
+
+/* What a device shows, for status. */
+struct fence_dev_status {
+        const char *device;
+        const char *identity;
+        int error;
+        struct pr_keys keys;
+        struct pr_reservation res;
+        bool registered;        /* our key is among the keys */
+        bool holder;            /* we hold the reservation */
+};
+
+/* Reads every device. Fills ret[f->n]. Returns 0 when we hold the
+ * reservation on every device, 1 when we do not somewhere, or -errno when
+ * a device could not be read (its entry's error says which). */
+int fence_status(struct fence *f, struct fence_dev_status *ret);
+void fence_dev_status_done(struct fence_dev_status *s, size_t n);
+
+/* Returns true if keys contains k. */
+bool pr_keys_contain(const struct pr_keys *keys, uint64_t k);

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The fence logic (I2, I3) over the scripted mock transport: every command
+ * a device receives is named in the script, in order, so a test fails on
+ * any command the logic should not have sent. PR IN data is written out in
+ * the SPC-4 layouts (READ KEYS: generation, length, keys; READ RESERVATION:
+ * generation, length 16, key, type at byte 21). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tandem/fence.h"
+
+#define US 0x1111111111111111ULL
+#define PEER 0x2222222222222222ULL
+#define OUT 0x5f
+#define IN 0x5e
+
+/* READ KEYS with our key and the peer's, and with the peer's only. */
+static const uint8_t keys_both[] = { 0, 0, 0, 2, 0, 0, 0, 16,
+                                     0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                     0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+static const uint8_t keys_us[] = { 0, 0, 0, 3, 0, 0, 0, 8, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+static const uint8_t keys_peer[] = { 0, 0, 0, 3, 0, 0, 0, 8, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+/* READ RESERVATION: none; held by us (type 5); held by the peer (type 5). */
+static const uint8_t res_none[] = { 0, 0, 0, 2, 0, 0, 0, 0 };
+static const uint8_t res_us[] = { 0, 0, 0, 2, 0, 0, 0, 16, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                  0, 0, 0, 0, 0, 0x05, 0, 0 };
+static const uint8_t res_peer[] = { 0, 0, 0, 2, 0, 0, 0, 16, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+                                    0, 0, 0, 0, 0, 0x05, 0, 0 };
+/* Sense: ILLEGAL REQUEST, INVALID FIELD IN CDB (what tgtd answers to PREEMPT
+ * AND ABORT); UNIT ATTENTION, POWER ON OR RESET; NOT READY. */
+static const uint8_t sense_invalid[] = { 0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x24, 0x00, 0, 0, 0, 0 };
+static const uint8_t sense_reset[] = { 0x72, 0x06, 0x29, 0x00, 0, 0, 0, 0 };
+static const uint8_t sense_not_ready[] = { 0x72, 0x02, 0x04, 0x03, 0, 0, 0, 0 };
+
+#define GOOD_IN(sa, d) { IN, sa, 0, 0, NULL, 0, d, sizeof d }
+#define GOOD_OUT(sa) { OUT, sa, 0, 0, NULL, 0, NULL, 0 }
+#define CHECK(op, sa, s) { op, sa, 0, 0x02, s, sizeof s, NULL, 0 }
+#define CONFLICT(op, sa) { op, sa, 0, 0x18, NULL, 0, NULL, 0 }
+
+static struct fence f;
+
+static void setup_one(const struct mock_step *steps, size_t n, bool session_bound) {
+        struct pr_dev **devs = calloc(1, sizeof *devs);
+        assert_non_null(devs);
+        assert_int_equal(mock_open("dev0", "naa.1", steps, n, session_bound, &devs[0]), 0);
+        assert_int_equal(fence_init(&f, devs, 1, US, PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY, 0), 0);
+}
+
+static bool report_has(const char *needle, bool warning) {
+        for (size_t i = 0; i < f.report.n; i++)
+                if (f.report.steps[i].action && strstr(f.report.steps[i].action, needle) &&
+                    f.report.steps[i].warning == warning)
+                        return true;
+        return false;
+}
+
+static void test_takeover_reserve(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none),  /* when we began */
+                GOOD_IN(1, res_none), GOOD_OUT(1),            /* act: RESERVE */
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_us),    /* verify */
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        /* RESERVE carried our key in the RESERVATION KEY field (bytes 0-7). */
+        static const uint8_t want[24] = { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+        assert_memory_equal(mock_last_params(f.devs[0]), want, 24);
+        assert_true(report_has("reserved", false));
+        assert_true(report_has("verified", false));
+        fence_done(&f);
+}
+
+static void test_takeover_preempt_fallback(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_peer),
+                GOOD_IN(1, res_peer),
+                CHECK(OUT, 5, sense_invalid), /* PREEMPT AND ABORT refused */
+                GOOD_OUT(4),                  /* PREEMPT */
+                GOOD_IN(0, keys_us), GOOD_IN(1, res_us),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        /* PREEMPT: our key, then the victim's in SERVICE ACTION RESERVATION KEY. */
+        static const uint8_t want[24] = { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                          0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+        assert_memory_equal(mock_last_params(f.devs[0]), want, 24);
+        assert_true(report_has("with PREEMPT: the target refused PREEMPT AND ABORT", true));
+        fence_done(&f);
+}
+
+static void test_takeover_preempt_abort(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_peer), GOOD_IN(1, res_peer), GOOD_OUT(5),
+                GOOD_IN(0, keys_us), GOOD_IN(1, res_us),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_true(report_has("with PREEMPT AND ABORT", false));
+        fence_done(&f);
+}
+
+/* Nobody held it when we began; the peer reserved first: stop, touch nothing. */
+static void test_race_lost_on_reserve(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none), GOOD_IN(1, res_none),
+                CONFLICT(OUT, 1), GOOD_IN(1, res_peer),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EALREADY);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        assert_true(report_has("lost the race", false));
+        fence_done(&f);
+}
+
+static void test_race_lost_before_reserve(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none), GOOD_IN(1, res_peer),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EALREADY);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s)); /* no PREEMPT, no RESERVE */
+        fence_done(&f);
+}
+
+/* Our key gone on the first device: we are fenced; nothing is sent after the reads. */
+static void test_own_key_gone(void **state) {
+        static const struct mock_step s[] = { GOOD_IN(0, keys_peer), GOOD_IN(1, res_peer) };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EPERM);
+        assert_int_equal(mock_steps_used(f.devs[0]), 2);
+        assert_true(report_has("fenced", false));
+        fence_done(&f);
+}
+
+/* UNIT ATTENTION is retried (the mock allows 3), then the command goes through. */
+static void test_unit_attention_retried(void **state) {
+        static const struct mock_step s[] = {
+                CHECK(IN, 0, sense_reset), CHECK(IN, 0, sense_reset), GOOD_IN(0, keys_both),
+                GOOD_IN(1, res_us), GOOD_IN(1, res_us), GOOD_IN(0, keys_both), GOOD_IN(1, res_us),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_true(report_has("already held by us", false));
+        fence_done(&f);
+}
+
+static void test_unit_attention_exhausted(void **state) {
+        static const struct mock_step s[] = {
+                CHECK(IN, 0, sense_reset), CHECK(IN, 0, sense_reset), CHECK(IN, 0, sense_reset),
+                CHECK(IN, 0, sense_reset),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EAGAIN);
+        assert_true(report_has("unit attention: power on or reset", false));
+        fence_done(&f);
+}
+
+static void test_timeout(void **state) {
+        static const struct mock_step s[] = { { IN, 0, -ETIMEDOUT, 0, NULL, 0, NULL, 0 } };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -ETIMEDOUT);
+        assert_true(report_has("timed out", false));
+        fence_done(&f);
+}
+
+/* Two devices given in the wrong order: worked by identity; the second fails. */
+static void test_order_and_partial_failure(void **state) {
+        static const struct mock_step a[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none), GOOD_IN(1, res_none), GOOD_OUT(1),
+        };
+        static const struct mock_step b[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none), GOOD_IN(1, res_none), CHECK(OUT, 1, sense_not_ready),
+        };
+        struct pr_dev **devs = calloc(2, sizeof *devs);
+        (void) state;
+        assert_int_equal(mock_open("second", "naa.2", b, ELEMENTSOF(b), false, &devs[0]), 0);
+        assert_int_equal(mock_open("first", "naa.1", a, ELEMENTSOF(a), false, &devs[1]), 0);
+        assert_int_equal(fence_init(&f, devs, 2, US, PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY, 0), 0);
+        assert_string_equal(f.devs[0]->name, "first");
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EIO);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(a));
+        assert_int_equal(mock_steps_used(f.devs[1]), ELEMENTSOF(b));
+        assert_true(report_has("RESERVE: not ready", false));
+        fence_done(&f);
+}
+
+static void test_same_lu_twice(void **state) {
+        struct pr_dev **devs = calloc(2, sizeof *devs);
+        (void) state;
+        assert_int_equal(mock_open("a", "naa.1", NULL, 0, false, &devs[0]), 0);
+        assert_int_equal(mock_open("b", "naa.1", NULL, 0, false, &devs[1]), 0);
+        assert_int_equal(fence_init(&f, devs, 2, US, PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY, 0), -EINVAL);
+        assert_true(report_has("is the same LU", false));
+        fence_done(&f);
+}
+
+/* Verification (I2) fails when the reservation is not ours afterwards. */
+static void test_verify_fails(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none), GOOD_IN(1, res_none), GOOD_OUT(1),
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_peer),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EBADE);
+        assert_true(report_has("verify: the reservation is", false));
+        fence_done(&f);
+}
+
+/* A session-bound transport re-registers, then binds with PREEMPT of our
+ * own key, before acting; and a fenced node does not re-register. */
+static void test_session_rebind(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none),
+                GOOD_IN(0, keys_both), GOOD_OUT(6), GOOD_OUT(4), /* rebind */
+                GOOD_IN(1, res_none), GOOD_OUT(1),
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_us),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), true);
+        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        fence_done(&f);
+
+        static const struct mock_step fenced[] = { GOOD_IN(0, keys_peer) };
+        setup_one(fenced, ELEMENTSOF(fenced), true);
+        assert_int_equal(fence_release(&f), -EPERM);
+        assert_int_equal(mock_steps_used(f.devs[0]), 1); /* no REGISTER */
+        fence_done(&f);
+}
+
+static void test_unfence(void **state) {
+        static const struct mock_step s[] = { GOOD_OUT(6), GOOD_IN(0, keys_us) };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_unfence(&f), 0);
+        static const uint8_t want[24] = { 0, 0, 0, 0, 0, 0, 0, 0, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+        assert_memory_equal(mock_last_params(f.devs[0]), want, 24);
+        fence_done(&f);
+}
+
+static void test_preempt_verified(void **state) {
+        static const struct mock_step s[] = { GOOD_OUT(5), GOOD_IN(0, keys_peer) };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_preempt(&f, PEER), -EBADE); /* the peer's key is still there */
+        assert_true(report_has("still registered", false));
+        fence_done(&f);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_takeover_reserve),
+                cmocka_unit_test(test_takeover_preempt_fallback),
+                cmocka_unit_test(test_takeover_preempt_abort),
+                cmocka_unit_test(test_race_lost_on_reserve),
+                cmocka_unit_test(test_race_lost_before_reserve),
+                cmocka_unit_test(test_own_key_gone),
+                cmocka_unit_test(test_unit_attention_retried),
+                cmocka_unit_test(test_unit_attention_exhausted),
+                cmocka_unit_test(test_timeout),
+                cmocka_unit_test(test_order_and_partial_failure),
+                cmocka_unit_test(test_same_lu_twice),
+                cmocka_unit_test(test_verify_fails),
+                cmocka_unit_test(test_session_rebind),
+                cmocka_unit_test(test_unfence),
+                cmocka_unit_test(test_preempt_verified),
+        };
+        return cmocka_run_group_tests_name("fence", tests, NULL, NULL);
+}
