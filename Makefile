@@ -31,12 +31,11 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTANDEM_VERSION='"$(VERSION)"' \
               -Iinclude $(PKG_CFLAGS) -MMD -MP
 
-# Programs: name -> main source. Everything else in lib/ fence/ storage/
-# goes into libtandem.a.
-PROGRAMS    := tandem tandem-fence
-tandem_SRC  := admin/tandem.c
-tandem-fence_SRC := fence/tandem-fence.c
-PROG_SRCS   := $(foreach p,$(PROGRAMS),$($(p)_SRC))
+# Programs: each is one main source, named after the program:
+# admin/tandem.c, fence/tandem-*.c, fence/fence_*.c, storage/tandem-*.c.
+# Everything else in lib/ fence/ storage/ goes into libtandem.a.
+PROG_SRCS   := admin/tandem.c $(wildcard fence/tandem-*.c fence/fence_*.c storage/tandem-*.c)
+PROGRAMS    := $(notdir $(PROG_SRCS:.c=))
 LIB_SRCS    := $(filter-out $(PROG_SRCS),$(wildcard lib/*.c fence/*.c storage/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(O)/%.o)
 LIBTANDEM   := $(O)/libtandem.a
@@ -65,10 +64,10 @@ $(LIBTANDEM): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 define prog_rule
-$(O)/$(1): $(O)/$($(1)_SRC:.c=.o) $(LIBTANDEM)
+$(O)/$(notdir $(1:.c=)): $(O)/$(1:.c=.o) $(LIBTANDEM)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef
-$(foreach p,$(PROGRAMS),$(eval $(call prog_rule,$(p))))
+$(foreach s,$(PROG_SRCS),$(eval $(call prog_rule,$(s))))
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIBTANDEM)
 	@mkdir -p $(@D)
