@@ -49,6 +49,7 @@ FUZZ_O      := $(O)-fuzz
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_O)/%)
 MANPAGES    := $(wildcard man/*.[1-8])
 UNITS       := $(wildcard units/*.service units/*.target)
+OCF_AGENTS  := $(wildcard units/ocf/*)
 
 .SECONDARY:
 .PHONY: all check demo deps unit rig-tools fuzz install uninstall clean
@@ -111,11 +112,13 @@ install: all
 	install -m 0755 $(PROGRAMS:%=$(O)/%) $(DESTDIR)$(SBINDIR)/
 	for m in $(MANPAGES); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	$(if $(UNITS),install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
+	$(if $(OCF_AGENTS),install -m 0755 $(OCF_AGENTS) $(DESTDIR)$(OCFDIR)/)
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(SBINDIR)/%)
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	rm -f $(foreach u,$(UNITS),$(DESTDIR)$(UNITDIR)/$(notdir $(u)))
+	rm -f $(foreach a,$(OCF_AGENTS),$(DESTDIR)$(OCFDIR)/$(notdir $(a)))
 	-rmdir $(DESTDIR)$(OCFDIR) $(DESTDIR)$(SYSCONFDIR)/tandem 2>/dev/null
 
 clean:
