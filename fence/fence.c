@@ -94,13 +94,10 @@ static int snapshot(struct fence *f, struct pr_dev *d, struct pr_keys *keys, str
 }
 
 /* On transports where a registration belongs to one login session (tgtd:
- * each run of a tool is a new I_T nexus), make this session the node's:
- * only while our key is still registered (a fenced node must not register
- * itself back), REGISTER AND IGNORE from this session, then PREEMPT our own
- * key. SPC-4 5.12.11.2.3: that removes our key's registrations on every
- * other I_T nexus and, where our key held the reservation, moves it to this
- * one, so RELEASE works and stale registrations do not pile up. It touches
- * no other key, and no reservation held by another key. */
+ * each run of a tool is a new I_T nexus), register this session too, but
+ * only while our key is still registered: a node that was fenced must not
+ * register itself back. Other sessions registered with our key (a data
+ * path, an earlier run) are left alone. */
 static int rebind(struct fence *f, struct pr_dev *d) {
         struct pr_keys keys = {};
         struct pr_status st;
@@ -121,9 +118,6 @@ static int rebind(struct fence *f, struct pr_dev *d) {
         r = pr_register(d, 0, f->key, true, f->flags, &st);
         if (r < 0)
                 return fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY (this session)");
-        r = pr_preempt(d, f->key, f->key, f->type, false, &st);
-        if (r < 0)
-                return fail(f, d, r, &st, "PREEMPT of our own key (binding this session)");
         return 0;
 }
 
@@ -364,6 +358,20 @@ int fence_release(struct fence *f) {
                 if (r < 0) {
                         ret = ret ?: fail(f, d, r, &st, "READ RESERVATION");
                         continue;
+                }
+                if (res.held && res.key == f->key && d->ops->session_bound_registration) {
+                        /* Held through another of our sessions (an earlier run):
+                         * PREEMPT our own key moves it to this session (SPC-4
+                         * 5.12.11.2.3), which can then release it. */
+                        r = pr_preempt(d, f->key, f->key, f->type, false, &st);
+                        if (r == 0)
+                                r = pr_release(d, f->key, f->type, &st);
+                        if (r == 0)
+                                r = pr_read_reservation(d, &res, &st);
+                        if (r < 0) {
+                                ret = ret ?: fail(f, d, r, &st, "RELEASE through this session");
+                                continue;
+                        }
                 }
                 if (res.held && res.key == f->key) {
                         step(f, d, -EIO, false, "released, but the reservation is still ours");

@@ -128,6 +128,19 @@ static void journal_report(const struct fence *f, const char *cmd) {
         }
 }
 
+/* How many registrations (I_T nexuses) carry the key at index k: 0 when an
+ * earlier index already has it, so each key is listed once. */
+static unsigned registrations(const struct pr_keys *keys, uint32_t k) {
+        unsigned n = 0;
+        for (uint32_t j = 0; j < keys->n_keys; j++)
+                if (keys->keys[j] == keys->keys[k]) {
+                        if (j < k)
+                                return 0;
+                        n++;
+                }
+        return n;
+}
+
 static int cmd_status(struct fence *f, const struct cfg_group *g, uint64_t peer, bool json) {
         struct fence_dev_status *st = calloc(f->n ? f->n : 1, sizeof *st);
         char buf[128], kb[KEY_STRING_MAX];
@@ -147,8 +160,12 @@ static int cmd_status(struct fence *f, const struct cfg_group *g, uint64_t peer,
                         }
                         json_object_object_add(x, "generation", json_object_new_int64(st[i].keys.generation));
                         for (uint32_t k = 0; k < st[i].keys.n_keys; k++) {
-                                struct json_object *y = json_object_new_object();
                                 uint64_t key = st[i].keys.keys[k];
+                                unsigned count = registrations(&st[i].keys, k);
+                                if (count == 0)
+                                        continue; /* listed with its first copy */
+                                struct json_object *y = json_object_new_object();
+                                json_object_object_add(y, "registrations", json_object_new_int((int) count));
                                 json_object_object_add(y, "key", json_object_new_string(key_format(key, kb)));
                                 json_object_object_add(y, "node",
                                                        key == f->key ? json_object_new_string(g && g->cluster.node ? g->cluster.node : "this node")
@@ -179,8 +196,14 @@ static int cmd_status(struct fence *f, const struct cfg_group *g, uint64_t peer,
                         printf("  keys       ");
                         if (st[i].keys.n_keys == 0)
                                 printf(" none");
-                        for (uint32_t k = 0; k < st[i].keys.n_keys; k++)
+                        for (uint32_t k = 0; k < st[i].keys.n_keys; k++) {
+                                unsigned count = registrations(&st[i].keys, k);
+                                if (count == 0)
+                                        continue;
                                 printf(" %s", key_name(g, f->key, peer, st[i].keys.keys[k], buf, sizeof buf));
+                                if (count > 1)
+                                        printf(" x%u", count);
+                        }
                         printf("\n  holder      %s\n",
                                st[i].res.held ? key_name(g, f->key, peer, st[i].res.key, buf, sizeof buf) : "none");
                         if (st[i].res.held)

@@ -224,12 +224,12 @@ static void test_verify_fails(void **state) {
         fence_done(&f);
 }
 
-/* A session-bound transport re-registers, then binds with PREEMPT of our
- * own key, before acting; and a fenced node does not re-register. */
+/* A session-bound transport re-registers this session before acting, and
+ * a fenced node does not re-register. */
 static void test_session_rebind(void **state) {
         static const struct mock_step s[] = {
                 GOOD_IN(0, keys_both), GOOD_IN(1, res_none),
-                GOOD_IN(0, keys_both), GOOD_OUT(6), GOOD_OUT(4), /* rebind */
+                GOOD_IN(0, keys_both), GOOD_OUT(6), /* this session registers too */
                 GOOD_IN(1, res_none), GOOD_OUT(1),
                 GOOD_IN(0, keys_both), GOOD_IN(1, res_us),
         };
@@ -243,6 +243,24 @@ static void test_session_rebind(void **state) {
         setup_one(fenced, ELEMENTSOF(fenced), true);
         assert_int_equal(fence_release(&f), -EPERM);
         assert_int_equal(mock_steps_used(f.devs[0]), 1); /* no REGISTER */
+        fence_done(&f);
+}
+
+/* RELEASE from a new session leaves a reservation held through an earlier
+ * one (tgtd): PREEMPT of our own key moves it here, then RELEASE. */
+static void test_release_other_session(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_OUT(6),     /* rebind */
+                GOOD_OUT(2), GOOD_IN(1, res_us),        /* RELEASE did nothing */
+                GOOD_OUT(4), GOOD_OUT(2), GOOD_IN(1, res_none),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), true);
+        assert_int_equal(fence_release(&f), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        static const uint8_t want[24] = { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+        assert_memory_equal(mock_last_params(f.devs[0]), want, 24); /* RELEASE with our key */
+        assert_true(report_has("released; our key stays registered", false));
         fence_done(&f);
 }
 
@@ -280,6 +298,7 @@ int main(void) {
                 cmocka_unit_test(test_same_lu_twice),
                 cmocka_unit_test(test_verify_fails),
                 cmocka_unit_test(test_session_rebind),
+                cmocka_unit_test(test_release_other_session),
                 cmocka_unit_test(test_unfence),
                 cmocka_unit_test(test_preempt_verified),
         };
