@@ -121,9 +121,9 @@ static int rebind(struct fence *f, struct pr_dev *d) {
         return 0;
 }
 
-/* Undoes rebind() when we stop because the peer holds the reservation: had
- * the peer preempted us between our READ KEYS and our REGISTER, this
- * session's registration would otherwise bring a fenced node back. */
+/* Undoes rebind() when we find our reservation taken while we worked: the
+ * peer preempted us, perhaps between our READ KEYS and our REGISTER, and
+ * this session's registration must not bring a fenced node back. */
 static void unbind(struct fence *f, struct pr_dev *d) {
         struct pr_status st;
         if (d->ops->session_bound_registration)
@@ -232,7 +232,8 @@ static int takeover_snapshot(struct fence *f, struct pr_reservation *start, uint
         return 0;
 }
 
-int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*sleep_fn)(usec_t)) {
+int fence_takeover(struct fence *f, uint64_t peer_key, const struct fence_takeover_opts *o) {
+        static const struct fence_takeover_opts defaults = {};
         size_t n = f->n ? f->n : 1;
         struct pr_reservation *start = calloc(n, sizeof *start), *again = calloc(n, sizeof *again);
         uint32_t *gens = calloc(n, sizeof *gens), *gens2 = calloc(n, sizeof *gens2);
@@ -243,6 +244,8 @@ int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*slee
                 r = -ENOMEM;
                 goto out;
         }
+        if (!o)
+                o = &defaults;
         /* 1. What held when we began. */
         r = takeover_snapshot(f, start, gens);
         /* A peer holding some devices but not all is in the middle of its own
@@ -253,8 +256,8 @@ int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*slee
         if (r == 0 && peer_held > 0 && peer_held < f->n) {
                 step(f, NULL, 0, false, "the peer holds %zu of %zu devices: waiting to see whether its takeover "
                      "is still running", peer_held, f->n);
-                if (sleep_fn)
-                        sleep_fn(settle);
+                if (o->sleep)
+                        o->sleep(o->settle);
                 r = takeover_snapshot(f, again, gens2);
                 for (size_t i = 0; r == 0 && i < f->n; i++)
                         if (gens2[i] != gens[i] || again[i].held != start[i].held || again[i].key != start[i].key) {
@@ -263,6 +266,8 @@ int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*slee
                                 r = -EALREADY;
                         }
         }
+        if (r == 0 && o->after_snapshot)
+                o->after_snapshot(o->userdata);
         /* 2. Act, in the same order. */
         for (size_t i = 0; i < f->n && r == 0; i++) {
                 struct pr_dev *d = f->devs[i];
@@ -300,8 +305,9 @@ int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*slee
                         break;
                 }
                 if (now.held) {
-                        /* Nobody held it when we began; now somebody does: lost the race. */
-                        unbind(f, d);
+                        /* Nobody held it when we began; now somebody does: lost
+                         * the race. The peer reserved, it did not preempt (it
+                         * preempts only a holder), so our registration stands. */
                         step(f, d, -EALREADY, false, "lost the race: %s reserved it after we began; stopping",
                              key_format(now.key, kb));
                         r = -EALREADY;
@@ -311,7 +317,6 @@ int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*slee
                 if (r == -EBADE) {
                         struct pr_reservation after = {};
                         if (pr_read_reservation(d, &after, &st) == 0 && after.held && after.key != f->key) {
-                                unbind(f, d);
                                 step(f, d, -EALREADY, false, "lost the race: %s reserved it first; stopping",
                                      key_format(after.key, kb));
                                 r = -EALREADY;

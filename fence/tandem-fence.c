@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tandem-fence: SCSI-3 persistent-reservation fencing of a group's devices.
  * A thin main over fence/fence.c. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tandem/cli.h"
 #include "tandem/fence.h"
@@ -66,6 +68,36 @@ static int sleep_usec(usec_t u) {
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
         return 0;
+}
+
+/* For the rig's race test only: with TANDEM_TEST_TAKEOVER_BARRIER=DIR:N,
+ * a takeover that has read its starting state waits (up to 10 s) until N
+ * takeovers have, so that "simultaneous" means it: every one of them began
+ * before any changed anything. Unset, nothing happens. */
+static void test_barrier(void *userdata) {
+        const char *spec = userdata;
+        char dir[256], path[300];
+        unsigned n;
+
+        if (!spec || sscanf(spec, "%255[^:]:%u", dir, &n) != 2 || n == 0)
+                return;
+        snprintf(path, sizeof path, "%s/%d", dir, (int) getpid());
+        FILE *f = fopen(path, "we");
+        if (!f)
+                return;
+        fclose(f);
+        for (int i = 0; i < 1000; i++) {
+                unsigned have = 0;
+                DIR *d = opendir(dir);
+                if (!d)
+                        return;
+                for (struct dirent *e; (e = readdir(d));)
+                        have += e->d_name[0] != '.';
+                closedir(d);
+                if (have >= n)
+                        return;
+                sleep_usec(10 * USEC_PER_MSEC);
+        }
 }
 
 /* Names a key for people: "0x… (db1, this node)". */
@@ -435,7 +467,15 @@ int main(int argc, char **argv) {
                 if (strcmp(cmd, "unfence") == 0)
                         r = fence_unfence(&f);
                 else if (strcmp(cmd, "takeover") == 0)
-                        r = fence_takeover(&f, peer, have_cfg ? g.fence.timeout : 10 * USEC_PER_SEC, sleep_usec);
+                {
+                        struct fence_takeover_opts to = {
+                                .settle = have_cfg ? g.fence.timeout : 10 * USEC_PER_SEC,
+                                .sleep = sleep_usec,
+                                .after_snapshot = test_barrier,
+                                .userdata = getenv("TANDEM_TEST_TAKEOVER_BARRIER"),
+                        };
+                        r = fence_takeover(&f, peer, &to);
+                }
                 else if (strcmp(cmd, "release") == 0)
                         r = fence_release(&f);
                 else if (strcmp(cmd, "preempt") == 0)

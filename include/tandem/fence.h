@@ -43,12 +43,20 @@ void fence_done(struct fence *f);
 int fence_unfence(struct fence *f);
 /* Takes the reservation (I2, I3): preempts peer_key where the peer held it
  * when we began, reserves where nobody did, and verifies everywhere. When
- * the peer holds only some devices, waits `settle` (through sleep_fn) and
+ * the peer holds only some devices, waits o->settle (through o->sleep) and
  * looks again: if anything moved, its takeover is running and we lost.
+ * o may be NULL.
  * Returns 0; -EPERM when our key is gone on the first device (we are
  * fenced); -EALREADY when the peer won the race; -EBADE when the
  * verification fails; other -errno for device errors. */
-int fence_takeover(struct fence *f, uint64_t peer_key, usec_t settle, int (*sleep_fn)(usec_t));
+struct fence_takeover_opts {
+        usec_t settle;                          /* how long to watch a peer caught half-way */
+        int (*sleep)(usec_t);                   /* NULL: do not wait */
+        /* Called once the starting state is read, before anything changes. */
+        void (*after_snapshot)(void *userdata);
+        void *userdata;
+};
+int fence_takeover(struct fence *f, uint64_t peer_key, const struct fence_takeover_opts *o);
 /* Releases our reservation, keeping our key registered. */
 int fence_release(struct fence *f);
 /* Fences victim: PREEMPT AND ABORT (PREEMPT where that is refused), then

@@ -22,7 +22,7 @@ NODE1=iqn.2026-11.org.tandem.test:node1
 NODE2=iqn.2026-11.org.tandem.test:node2
 KEY1=0x7a1e0000000000a1
 KEY2=0x7a1e0000000000b2
-READ_TIMEOUT=20    # seconds to wait for one session reply
+READ_TIMEOUT=20    # seconds to wait for one session reply (session.sh)
 
 say() { printf 'smoke-tgtd: %s\n' "$*"; }
 
@@ -44,93 +44,25 @@ T0=${EPOCHREALTIME}
 FAILS=0
 CHECKS=0
 WORK=""
-declare -A S_IN S_OUT S_PID
+# shellcheck source=tests/rig/session.sh
+. tests/rig/session.sh
 
 elapsed() { awk -v a="$1" -v b="${EPOCHREALTIME}" 'BEGIN { printf "%.2f s", b - a }'; }
 pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
 fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
 die() { fail "$*"; say "FAIL ($FAILS of $CHECKS checks failed)"; exit 1; }
 
-# running PID: PID exists and is not a zombie.
-running() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
-}
-
-# wait_gone PID TENTHS: wait up to TENTHS tenths of a second for PID to end.
-wait_gone() {
-	local i
-	for ((i = 0; i < $2; i++)); do
-		running "$1" || return 0
-		sleep 0.1
-	done
-	! running "$1"
-}
-
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
-	local rc=$? name fd
+	local rc=$?
 	trap - EXIT INT TERM HUP
-	for name in "${!S_IN[@]}"; do
-		fd=${S_IN[$name]}
-		{ printf 'quit\n' >&"$fd"; } 2>/dev/null
-		exec {fd}>&- 2>/dev/null   # EOF as well: the session logs out
-	done
-	for name in "${!S_OUT[@]}"; do
-		fd=${S_OUT[$name]}
-		exec {fd}<&- 2>/dev/null
-	done
-	for name in "${!S_PID[@]}"; do
-		if ! wait_gone "${S_PID[$name]}" 50; then
-			say "session $name (PID ${S_PID[$name]}) did not end; killing it"
-			kill -KILL "${S_PID[$name]}" 2>/dev/null
-		fi
-		wait "${S_PID[$name]}" 2>/dev/null
-	done
+	sessions_close
 	tgtd_stop || rc=1
 	[ -n "$WORK" ] && rm -rf -- "$WORK"
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM HUP
-
-# session_open NAME IQN URL: start `iscsi-pr session` as IQN, talking
-# through two FIFOs.
-session_open() {
-	local name=$1 iqn=$2 url=$3 in=$WORK/$1.in out=$WORK/$1.out fd
-	mkfifo "$in" "$out" || die "mkfifo for session $name"
-	(
-		# Do not hold the other sessions' FIFO ends open: each session
-		# must see EOF when this script closes its input.
-		for fd in "${S_IN[@]}" "${S_OUT[@]}"; do
-			exec {fd}>&-
-		done
-		exec "$PR" -i "$iqn" -t 10 "$url" session <"$in" >"$out" 2>"$WORK/$name.err"
-	) &
-	S_PID[$name]=$!
-	exec {fd}>"$in"
-	S_IN[$name]=$fd
-	exec {fd}<"$out"
-	S_OUT[$name]=$fd
-}
-
-# session_cmd NAME COMMAND...: send one command, put the reply line in REPLY.
-session_cmd() {
-	local name=$1
-	shift
-	REPLY=""
-	if ! { printf '%s\n' "$*" >&"${S_IN[$name]}"; } 2>/dev/null; then
-		REPLY="(session $name is gone: $(tr '\n' ' ' <"$WORK/$name.err"))"
-		return 1
-	fi
-	if ! read -r -t "$READ_TIMEOUT" REPLY <&"${S_OUT[$name]}"; then
-		REPLY="(no reply from session $name within ${READ_TIMEOUT}s: $(tr '\n' ' ' <"$WORK/$name.err"))"
-		return 1
-	fi
-	return 0
-}
 
 # parse_keys LINE: from "generation 0x.. key 0x.. key 0x..", set GEN (decimal)
 # and KEYS (the key words). Returns 1 when LINE is not READ KEYS output.

@@ -68,7 +68,7 @@ static void test_takeover_reserve(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), 0);
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
         /* RESERVE carried our key in the RESERVATION KEY field (bytes 0-7). */
         static const uint8_t want[24] = { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
@@ -88,7 +88,7 @@ static void test_takeover_preempt_fallback(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), 0);
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
         /* PREEMPT: our key, then the victim's in SERVICE ACTION RESERVATION KEY. */
         static const uint8_t want[24] = { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
@@ -105,7 +105,7 @@ static void test_takeover_preempt_abort(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), 0);
         assert_true(report_has("with PREEMPT AND ABORT", false));
         fence_done(&f);
 }
@@ -118,7 +118,7 @@ static void test_race_lost_on_reserve(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EALREADY);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), -EALREADY);
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
         assert_true(report_has("lost the race", false));
         fence_done(&f);
@@ -130,7 +130,7 @@ static void test_race_lost_before_reserve(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EALREADY);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), -EALREADY);
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s)); /* no PREEMPT, no RESERVE */
         fence_done(&f);
 }
@@ -140,7 +140,7 @@ static void test_own_key_gone(void **state) {
         static const struct mock_step s[] = { GOOD_IN(0, keys_peer), GOOD_IN(1, res_peer) };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EPERM);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), -EPERM);
         assert_int_equal(mock_steps_used(f.devs[0]), 2);
         assert_true(report_has("fenced", false));
         fence_done(&f);
@@ -154,7 +154,7 @@ static void test_unit_attention_retried(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), 0);
         assert_true(report_has("already held by us", false));
         fence_done(&f);
 }
@@ -166,7 +166,7 @@ static void test_unit_attention_exhausted(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EAGAIN);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), -EAGAIN);
         assert_true(report_has("unit attention: power on or reset", false));
         fence_done(&f);
 }
@@ -175,7 +175,7 @@ static void test_timeout(void **state) {
         static const struct mock_step s[] = { { IN, 0, -ETIMEDOUT, 0, NULL, 0, NULL, 0 } };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -ETIMEDOUT);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), -ETIMEDOUT);
         assert_true(report_has("timed out", false));
         fence_done(&f);
 }
@@ -194,7 +194,7 @@ static void test_order_and_partial_failure(void **state) {
         assert_int_equal(mock_open("first", "naa.1", a, ELEMENTSOF(a), false, &devs[1]), 0);
         assert_int_equal(fence_init(&f, devs, 2, US, PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY, 0), 0);
         assert_string_equal(f.devs[0]->name, "first");
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EIO);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), -EIO);
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(a));
         assert_int_equal(mock_steps_used(f.devs[1]), ELEMENTSOF(b));
         assert_true(report_has("RESERVE: not ready", false));
@@ -219,7 +219,7 @@ static void test_verify_fails(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), -EBADE);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), -EBADE);
         assert_true(report_has("verify: the reservation is", false));
         fence_done(&f);
 }
@@ -235,7 +235,7 @@ static void test_session_rebind(void **state) {
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), true);
-        assert_int_equal(fence_takeover(&f, PEER, 0, NULL), 0);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), 0);
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
         fence_done(&f);
 
