@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+
 #include "tandem/cli.h"
 #include "tandem/fence.h"
 #include "tandem/key.h"
@@ -23,6 +26,7 @@ enum {
 /* journal MESSAGE_IDs for fence events */
 #define MSGID_FENCE_ACTION "8c1f5b0e2a6d4e7f9b3c1d2e4f5a6b7c"
 #define MSGID_FENCE_FAILED "9d2a6c1f3b7e4f80ac4d2e3f5a6b7c8d"
+#define MSGID_KEY_LOST "5e0b7a3c9d1f4b26a8c4e2d0f6b9a1c3"
 
 struct opts {
         struct cli_common common;
@@ -49,6 +53,8 @@ static void usage(FILE *f) {
               "  clear --force     remove every key and the reservation\n"
               "  status            keys, holder, type and generation on every device\n"
               "  check             whether each device supports PR and the configured type\n"
+              "  watch             every watch_interval, check our key on every device; when\n"
+              "                    it is gone, stop tandem-active@GROUP.target and exit 4\n"
               "\n"
               "Options:\n"
               "  -d, --device DEV        a fence device (repeatable; replaces the config's list)\n"
@@ -300,6 +306,132 @@ static int cmd_check(struct fence *f, bool json) {
         return ret;
 }
 
+/* The group whose target a lost key stops: -g, or the config file's name
+ * (/etc/tandem/db.conf → db). NULL without a config. Returns a new string. */
+static char *watch_target(const struct cli_common *c, const char *path) {
+        char *t = NULL;
+        const char *base;
+        if (c->group) {
+                if (asprintf(&t, "tandem-active@%s.target", c->group) < 0)
+                        return NULL;
+                return t;
+        }
+        if (!path)
+                return NULL;
+        base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        size_t n = strlen(base);
+        if (n > 5 && strcmp(base + n - 5, ".conf") == 0)
+                n -= 5;
+        if (asprintf(&t, "tandem-active@%.*s.target", (int) n, base) < 0)
+                return NULL;
+        return t;
+}
+
+/* Asks systemd to stop unit (StopUnit, mode "replace"). Returns 0 or -errno. */
+static int stop_unit(const char *unit) {
+        sd_bus *bus = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", "StopUnit", &e, NULL, "ss", unit,
+                                       "replace");
+        if (r < 0)
+                log_error_errno(r, "cannot stop %s%s%s", unit, e.message ? ": " : "", e.message ? e.message : "");
+        sd_bus_error_free(&e);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}
+
+/* Reads the keys on device i, reopening it once when its session broke.
+ * Returns 1 when our key is there, 0 when it is not, -errno on error. */
+static int watch_one(struct fence *f, size_t i, const struct pr_open_args *oa, struct pr_status *st) {
+        struct pr_keys keys = {};
+        int r = pr_read_keys(f->devs[i], &keys, st);
+        if (r == -ENOTCONN || r == -ECONNRESET || r == -ETIMEDOUT) {
+                struct pr_dev *n = NULL;
+                char *why = NULL;
+                if (pr_dev_open(f->devs[i]->name, oa, &n, &why) == 0) {
+                        pr_dev_close(f->devs[i]);
+                        f->devs[i] = n;
+                        r = pr_read_keys(f->devs[i], &keys, st);
+                }
+                free(why);
+        }
+        if (r < 0)
+                return r;
+        r = pr_keys_contain(&keys, f->key);
+        pr_keys_done(&keys);
+        return r;
+}
+
+/* The self-fence loop (I4) behind tandem-watch@.service. Our key must be on
+ * ALL devices. A read error is retried within the interval; one that lasts
+ * the whole interval counts as a loss. */
+static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t interval, char *target) {
+        char kb[KEY_STRING_MAX], buf[160];
+        unsigned rounds = 0;
+        int ret = EXIT_OK;
+
+        log_info("watching key %s on %zu device%s every %llums%s%s", key_format(f->key, kb), f->n,
+                 f->n == 1 ? "" : "s", interval / USEC_PER_MSEC, target ? "; on loss: stop " : "",
+                 target ? target : "");
+        for (;; rounds++) {
+                usec_t deadline_tries = interval / 4;
+                const char *lost_why = NULL;
+                size_t lost_dev = 0;
+                int lost_err = 0;
+
+                for (size_t i = 0; i < f->n && !lost_why; i++) {
+                        struct pr_status st = {};
+                        int r = -EIO;
+                        for (unsigned attempt = 0; attempt < 3; attempt++) {
+                                r = watch_one(f, i, oa, &st);
+                                if (r >= 0)
+                                        break;
+                                log_warning("%s: READ KEYS: %s; retrying", f->devs[i]->name,
+                                            pr_status_describe(&st, r, buf, sizeof buf));
+                                sleep_usec(deadline_tries);
+                        }
+                        if (r == 0) {
+                                lost_why = "our key is gone";
+                                lost_dev = i;
+                        } else if (r < 0) {
+                                lost_why = "the device cannot be read";
+                                lost_dev = i;
+                                lost_err = r;
+                        }
+                }
+                if (!lost_why)
+                        log_debug("round %u: key %s present on all %zu devices", rounds + 1, key_format(f->key, kb),
+                                  f->n);
+                if (lost_why) {
+                        const struct log_field fields[] = {
+                                { "TANDEM_DEVICE", f->devs[lost_dev]->name },
+                                { "TANDEM_KEY", key_format(f->key, kb) },
+                                { "TANDEM_TARGET", target },
+                        };
+                        log_struct(LOG_CRIT, lost_err, MSGID_KEY_LOST, fields, target ? 3 : 2,
+                                   "round %u: %s: %s: this node must stop writing%s%s", rounds + 1,
+                                   f->devs[lost_dev]->name, lost_why, target ? "; stopping " : "",
+                                   target ? target : "");
+                        (void) sd_notifyf(false, "STATUS=%s on %s; self-fencing", lost_why, f->devs[lost_dev]->name);
+                        if (target)
+                                (void) stop_unit(target);
+                        ret = lost_err ? EXIT_FAILED : EXIT_FENCED;
+                        break;
+                }
+                (void) sd_notifyf(false, "%sWATCHDOG=1\nSTATUS=key %s present on all %zu devices (round %u)",
+                                  rounds == 0 ? "READY=1\n" : "", key_format(f->key, kb), f->n, rounds + 1);
+                if (rounds == 0)
+                        log_info("key %s present on all %zu devices", key_format(f->key, kb), f->n);
+                sleep_usec(interval);
+        }
+        free(target);
+        return ret;
+}
+
 static int parse_key_arg(const char *what, const char *s, uint64_t *ret) {
         int r = key_parse(s, ret);
         if (r == -ERANGE)
@@ -370,7 +502,7 @@ int main(int argc, char **argv) {
         const char *cmd = argv[optind];
         const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
         static const char *const cmds[] = { "unfence", "takeover", "release", "preempt",
-                                            "unregister", "clear", "status", "check" };
+                                            "unregister", "clear", "status", "check", "watch" };
         bool known = false;
         for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
                 known = known || strcmp(cmd, cmds[i]) == 0;
@@ -461,6 +593,9 @@ int main(int argc, char **argv) {
 
         if (strcmp(cmd, "status") == 0)
                 ret = cmd_status(&f, have_cfg ? &g : NULL, peer, o.common.json);
+        else if (strcmp(cmd, "watch") == 0)
+                ret = cmd_watch(&f, &oa, have_cfg ? g.fence.watch_interval : 2 * USEC_PER_SEC,
+                                watch_target(&o.common, have_cfg ? g.path : NULL));
         else if (strcmp(cmd, "check") == 0)
                 ret = cmd_check(&f, o.common.json);
         else {

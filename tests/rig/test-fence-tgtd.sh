@@ -74,6 +74,7 @@ peer = $2
 devices = ${LUNS[*]}
 initiator = $3
 timeout = 3s
+watch_interval = 500ms
 CONF
 	chmod 0600 "$WORK/$1.conf"
 }
@@ -154,7 +155,26 @@ check "db1's key is still gone" test "$(keys "${LUNS[0]}")" = "$K2 "
 say "release, then $RACES simultaneous takeovers from a neutral start"
 check "db2 release exits 0" "${F2[@]}" -q release
 check "nobody holds any LUN after release" nobody_holds
-check "db1 unfence again" "${F1[@]}" -q unfence
+check "db1 unfence again" "${F1[@]}" -q unfence >/dev/null
+
+say "db1 watches its key; db2 fences db1 by name"
+"${F1[@]}" -v --log-target console watch >"$WORK/w.out" 2>&1 &
+wp=$!
+BG=("$wp")
+for ((t = 0; t < 100; t++)); do grep -q "round 2: key" "$WORK/w.out" && break; sleep 0.1; done
+check "watch runs and sees the key" grep -q "round 2: key $K1 present on all 2 devices" "$WORK/w.out"
+"${F2[@]}" -q preempt db1 >"$WORK/p.out" 2>&1
+check "db2 preempt db1 exits 0" test $? -eq 0
+seen=$(grep -o 'round [0-9]*: key .* present' "$WORK/w.out" | tail -n 1 | grep -o '[0-9]*' | head -n 1)
+wait "$wp"
+rc=$?
+BG=()
+lost=$(sed -n 's/.*round \([0-9]*\): .*our key is gone.*/\1/p' "$WORK/w.out")
+check "watch exits 4 when the key is gone (exit $rc)" test "$rc" -eq 4
+check "watch noticed within two intervals (last seen present in round $seen, lost in round ${lost:-never})" \
+	test -n "$lost" -a -n "$seen" -a "${lost:-0}" -le $((${seen:-0} + 2))
+check "watch names the target it stops" grep -q "stopping tandem-active@db1.target" "$WORK/w.out"
+check "db1 unfence after being fenced" "${F1[@]}" -q unfence >/dev/null
 wins1=0 wins2=0 bad=0
 for ((i = 1; i <= RACES; i++)); do
 	# Each takeover waits, once it has read the starting state, until the
