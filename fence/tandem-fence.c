@@ -622,7 +622,11 @@ int main(int argc, char **argv) {
                 print_report(&f, cmd, r, o.common.json);
                 journal_report(&f, cmd);
                 if (r < 0 && !o.common.json)
-                        log_error_errno(r, "%s failed", cmd);
+                        log_error("%s failed: %s", cmd,
+                                  r == -EPERM      ? "this node is fenced (its key is gone)"
+                                  : r == -EALREADY ? "the peer won the race"
+                                  : r == -EBADE    ? "the result did not verify"
+                                                   : strerror(-r));
                 ret = r == 0 ? EXIT_OK : r == -EALREADY ? EXIT_NOT_HELD : r == -EPERM ? EXIT_FENCED : EXIT_FAILED;
         }
         fence_done(&f);
