@@ -52,7 +52,7 @@ UNITS       := $(wildcard units/*.service units/*.target)
 OCF_AGENTS  := $(wildcard units/ocf/*)
 
 .SECONDARY:
-.PHONY: all check demo deps unit rig-tools fuzz install uninstall clean
+.PHONY: all check demo bench deps unit rig-tools fuzz install uninstall clean
 all: $(PROGRAMS:%=$(O)/%) $(LIBTANDEM) $(RIG_BINS)
 
 $(O)/%.o: %.c
@@ -104,6 +104,11 @@ check: deps
 demo: deps
 	$(MAKE) all
 	BUILD=$(O) ./tests/demo.sh
+
+# Benchmarks print figures and ratios; they are not tests.
+bench: deps
+	$(MAKE) all
+	@for b in tests/bench/bench-*.sh; do echo "== $$b"; BUILD=$(O) bash $$b; done
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
