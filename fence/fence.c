@@ -138,8 +138,25 @@ int fence_unfence(struct fence *f) {
         for (size_t i = 0; i < f->n; i++) {
                 struct pr_dev *d = f->devs[i];
                 struct pr_keys keys = {};
+                struct pr_capabilities caps;
                 struct pr_status st;
-                int r = pr_register(d, 0, f->key, true, f->flags, &st);
+                /* Before first use: does the device do PR, and our type?
+                 * REPORT CAPABILITIES is optional in SPC-3, so a refusal
+                 * only means we learn it from REGISTER. */
+                int r = pr_report_capabilities(d, &caps, &st);
+                if (r == 0 && !pr_capabilities_has_type(&caps, f->type)) {
+                        step(f, d, -EOPNOTSUPP, false, "does not support reservation type %s (REPORT CAPABILITIES)",
+                             pr_type_to_string(f->type));
+                        ret = ret ?: -EOPNOTSUPP;
+                        continue;
+                }
+                r = pr_register(d, 0, f->key, true, f->flags, &st);
+                if (r < 0 && st.outcome == PR_OUTCOME_UNSUPPORTED) {
+                        step(f, d, r, false, "does not support persistent reservations "
+                             "(PERSISTENT RESERVE OUT is not a command it knows); tandem cannot fence with it");
+                        ret = ret ?: r;
+                        continue;
+                }
                 if (r < 0) {
                         ret = ret ?: fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY");
                         continue;

@@ -264,8 +264,28 @@ static void test_release_other_session(void **state) {
         fence_done(&f);
 }
 
+/* REPORT CAPABILITIES data (SPC-4 table 168): LENGTH 8, TMV set, type mask
+ * with WR_EX_RO (byte 4 bit 5), and one with WR_EX (bit 1) only. */
+static const uint8_t caps_type5[] = { 0x00, 0x08, 0x00, 0x80, 0x20, 0x00, 0, 0 };
+static const uint8_t caps_type1[] = { 0x00, 0x08, 0x00, 0x80, 0x02, 0x00, 0, 0 };
+static const uint8_t sense_opcode[] = { 0x72, 0x05, 0x20, 0x00, 0, 0, 0, 0 };
+
+static void test_unfence_no_pr(void **state) {
+        static const struct mock_step wrong_type[] = { GOOD_IN(2, caps_type1) };
+        static const struct mock_step no_pr[] = { CHECK(IN, 2, sense_opcode), CHECK(OUT, 6, sense_opcode) };
+        (void) state;
+        setup_one(wrong_type, ELEMENTSOF(wrong_type), false);
+        assert_int_equal(fence_unfence(&f), -EOPNOTSUPP);
+        assert_true(report_has("does not support reservation type write-exclusive-registrants-only", false));
+        fence_done(&f);
+        setup_one(no_pr, ELEMENTSOF(no_pr), false);
+        assert_int_equal(fence_unfence(&f), -EOPNOTSUPP);
+        assert_true(report_has("does not support persistent reservations", false));
+        fence_done(&f);
+}
+
 static void test_unfence(void **state) {
-        static const struct mock_step s[] = { GOOD_OUT(6), GOOD_IN(0, keys_us) };
+        static const struct mock_step s[] = { GOOD_IN(2, caps_type5), GOOD_OUT(6), GOOD_IN(0, keys_us) };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
         assert_int_equal(fence_unfence(&f), 0);
@@ -300,6 +320,7 @@ int main(void) {
                 cmocka_unit_test(test_session_rebind),
                 cmocka_unit_test(test_release_other_session),
                 cmocka_unit_test(test_unfence),
+                cmocka_unit_test(test_unfence_no_pr),
                 cmocka_unit_test(test_preempt_verified),
         };
         return cmocka_run_group_tests_name("fence", tests, NULL, NULL);
