@@ -212,7 +212,9 @@ static int preempt_one(struct fence *f, struct pr_dev *d, uint64_t victim) {
         char vb[KEY_STRING_MAX];
         struct pr_status st;
         int r = pr_preempt(d, f->key, victim, f->type, true, &st);
-        if (r == -EOPNOTSUPP) {
+        /* Refused as invalid; through the kernel's PR ioctls (blkpr) the same
+         * refusal comes back as CHECK CONDITION without sense. */
+        if (r == -EOPNOTSUPP || (r == -EIO && st.status == SAM_STAT_CHECK_CONDITION && !st.has_sense)) {
                 r = pr_preempt(d, f->key, victim, f->type, false, &st);
                 if (r < 0)
                         return fail(f, d, r, &st, "PREEMPT");

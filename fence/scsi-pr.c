@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "tandem/devspec.h"
 #include "tandem/transport.h"
@@ -180,7 +182,19 @@ int pr_dev_open(const char *spec, const struct pr_open_args *a, struct pr_dev **
         }
         bool iscsi = ds.kind == DEVSPEC_ISCSI;
         devspec_done(&ds);
-        return iscsi ? isc_open(spec, a, ret, ret_reason) : sg_open(spec, a, ret, ret_reason);
+        if (iscsi)
+                return isc_open(spec, a, ret, ret_reason);
+        /* A device-mapper device (a multipath map above all) gets the kernel
+         * PR ioctls, which reach every path; SG_IO through the map would
+         * reach only one. Anything else: SG_IO. */
+        struct stat st;
+        char dm[64];
+        if (stat(spec, &st) == 0 && S_ISBLK(st.st_mode)) {
+                snprintf(dm, sizeof dm, "/sys/dev/block/%u:%u/dm", major(st.st_rdev), minor(st.st_rdev));
+                if (stat(dm, &st) == 0)
+                        return blkpr_open(spec, a, ret, ret_reason);
+        }
+        return sg_open(spec, a, ret, ret_reason);
 }
 
 void pr_dev_close(struct pr_dev *d) {

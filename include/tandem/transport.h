@@ -113,6 +113,9 @@ char *pr_status_describe(const struct pr_status *st, int r, char *buf, size_t n)
 /* Transports. Each returns 0 and a ready device, or -errno. */
 int sg_open(const char *path, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason);
 int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason);
+/* The kernel PR ioctls (IOC_PR_*) on a block device with pr_ops, such as a
+ * dm-multipath map; PR IN and INQUIRY go through SG_IO on one of its paths. */
+int blkpr_open(const char *path, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason);
 
 /* The mock transport, for unit tests: replies come from a script of
  * expected CDBs and canned answers, in order. */

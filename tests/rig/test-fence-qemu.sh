@@ -1,0 +1,270 @@
+#!/bin/sh
+# Kernel-path fencing in the QEMU rig: one boot of a stock Debian kernel,
+# one LIO LUN seen through two open-iscsi initiators, /dev/sda (node A) and
+# /dev/sdb (node B), two I_T nexuses to one LU. In the guest:
+#   sg transport (SG_IO on sd):
+#     (1) A and B unfence; both keys show in sg_persist
+#     (2) A takes over: reserved, verified, sg_persist shows A holding
+#     (3) B takes over: fences A with PREEMPT AND ABORT (not the fallback)
+#     (4) an O_DIRECT write through A's fenced path fails with EBADE
+#         ("Invalid exchange", the kernel's reservation conflict) and lands
+#         nowhere; B's write succeeds and reads back
+#     (5) status --json on B: B holds, write-exclusive-registrants-only,
+#         A's key gone; cross-checked with sg_persist -k and -r
+#     (6) clear; sg_persist shows no keys and no reservation
+#   blkpr transport (kernel IOC_PR_* on a dm-multipath map over sda+sdb):
+#     (7) unfence through the map registers the key on BOTH I_T nexuses
+#     (8) takeover through the map reserves; sg_persist shows it
+#     (9) RELEASE with a wrong key: reservation conflict, as a positive
+#         SCSI status from the ioctl; the reservation stays
+#    (10) release through the map; status --json; clear through the map
+# Run from the repo root, as root, after `make`. Exit 0 pass, 77 skip
+# (reason printed: the rig cannot run here), 124 rig timeout, 125 rig
+# failure, anything else: a check failed.
+set -eu
+
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: the QEMU rig needs root (kernel cache in /var/cache/tandem-tests)"
+	exit 77
+fi
+for b in "$BUILD/tandem-fence" "$BUILD/rig/blkio"; do
+	if [ ! -x "$b" ]; then
+		echo "test-fence-qemu: $b is missing; run make first" >&2
+		exit 1
+	fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tandem-fence-qemu.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# The checks, run by busybox sh inside the guest (after /run/real-tools.sh).
+cat >"$tmp/fence-guest.sh" <<'EOF'
+fails=0
+ok() { echo "ok   $*"; }
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+uptime_s() { read -r _u _ </proc/uptime; echo "$_u"; }
+# run OUT CMD...: runs CMD with its output in OUT, shows it indented, and
+# returns CMD's exit status.
+run() {
+	_out=$1
+	shift
+	echo "  \$ $*"
+	_rc=0
+	"$@" >"$_out" 2>&1 || _rc=$?
+	sed 's/^/    | /' "$_out"
+	return "$_rc"
+}
+# flat FILE: the file without blanks and newlines (for JSON matching).
+flat() { tr -d ' \n\t' <"$1"; }
+# keys DEV: the registered keys sg_persist reads through DEV, one a line.
+keys() { sg_persist --in -k "$1" 2>/dev/null | sed -n 's/^ *\(0x[0-9a-f]*\) *$/\1/p'; }
+# nkeys DEV KEY: how many registrations of KEY sg_persist shows through DEV.
+nkeys() { keys "$1" | grep -cx "$2" || true; }
+# holder DEV: "KEY TYPE-TEXT" of the reservation, or "none".
+holder() {
+	sg_persist --in -r "$1" >/tmp/res.txt 2>&1
+	if grep -q 'NO reservation' /tmp/res.txt; then
+		echo none
+		return
+	fi
+	_k=$(sed -n 's/^ *Key=\(0x[0-9a-f]*\).*/\1/p' /tmp/res.txt)
+	_t=$(sed -n 's/.*scope:.*type: *\(.*\)$/\1/p' /tmp/res.txt)
+	echo "$_k $_t"
+}
+
+echo "guest: checks start at uptime $(uptime_s)s"
+read -r lun a b sga sgb </rig/disks
+echo "LUN $lun: node A = $a ($sga), node B = $b ($sgb)"
+KA=0xaaaa KB=0xbbbb KM=0xcccc KX=0xdddd
+FA=0x000000000000aaaa FB=0x000000000000bbbb FM=0x000000000000cccc
+WERO="Write Exclusive, registrants only"
+A="-d $a -k $KA --peer-key $KB"
+B="-d $b -k $KB --peer-key $KA"
+dd if=/dev/urandom of=/tmp/pa bs=4096 count=1 2>/dev/null
+dd if=/dev/urandom of=/tmp/pb bs=4096 count=1 2>/dev/null
+
+echo "== sg transport (SG_IO on $a and $b)"
+# (1) unfence both nodes
+# shellcheck disable=SC2086 # $A and $B are option words
+if run /tmp/o tandem-fence $A unfence && grep -q "registered $FA" /tmp/o &&
+	run /tmp/o tandem-fence $B unfence && grep -q "registered $FB" /tmp/o &&
+	[ "$(nkeys "$a" "$KA")" = 1 ] && [ "$(nkeys "$a" "$KB")" = 1 ]; then
+	ok "(1) A and B unfenced: sg_persist shows $KA and $KB once each"
+else
+	fail "(1) unfence: sg_persist shows: $(keys "$a" | tr '\n' ' ')"
+fi
+
+# (2) A takes over: nobody held it, so A reserves
+# shellcheck disable=SC2086
+if run /tmp/o tandem-fence $A takeover && grep -q "reserved (write-exclusive-registrants-only)" /tmp/o &&
+	grep -q "verified: reservation held by $FA" /tmp/o && [ "$(holder "$b")" = "$KA $WERO" ]; then
+	ok "(2) A took over: reserved and verified; sg_persist through B: $(holder "$b")"
+else
+	fail "(2) A takeover: sg_persist through B shows holder '$(holder "$b")'"
+fi
+if blkio write "$a" 200 </tmp/pa 2>/tmp/e; then
+	ok "(2) A, the holder, writes block 200 through $a"
+else
+	fail "(2) A, the holder, cannot write through $a: $(cat /tmp/e)"
+fi
+
+# (3) B takes over from A, taken to be dead: PREEMPT AND ABORT, no fallback
+# shellcheck disable=SC2086
+if run /tmp/o tandem-fence $B takeover && grep -q "preempted $FA with PREEMPT AND ABORT" /tmp/o &&
+	! grep -q "WARNING" /tmp/o && ! grep -q "with PREEMPT:" /tmp/o &&
+	grep -q "verified: reservation held by $FB (write-exclusive-registrants-only), peer's key gone" /tmp/o; then
+	ok "(3) B fenced A with PREEMPT AND ABORT and verified"
+else
+	fail "(3) B takeover did not fence A with PREEMPT AND ABORT (see its output above)"
+fi
+
+# (4) A's writes are rejected by the storage; B's are not
+if blkio write "$a" 301 </tmp/pa 2>/tmp/e; then
+	fail "(4) a write through A's fenced path $a succeeded"
+elif grep -q "Invalid exchange" /tmp/e; then
+	ok "(4) write through A's fenced path refused: $(cat /tmp/e)"
+else
+	fail "(4) write through $a failed, but not with EBADE: $(cat /tmp/e)"
+fi
+if blkio read "$b" 301 >/tmp/back && ! cmp -s /tmp/pa /tmp/back; then
+	ok "(4) nothing of A's refused write reached block 301"
+else
+	fail "(4) block 301 holds what A's refused write carried"
+fi
+if blkio write "$b" 302 </tmp/pb 2>/tmp/e && blkio read "$a" 302 >/tmp/back && cmp -s /tmp/pb /tmp/back; then
+	ok "(4) B, the holder, writes through $b (read back through $a)"
+else
+	fail "(4) B's write through $b: $(cat /tmp/e)"
+fi
+echo "  kernel messages about the refused write:"
+dmesg | grep -E 'sd [0-9]+:|nexus error|PR command' | tail -n 4 | sed 's/^/    | /'
+
+# (5) status --json on B, cross-checked with sg_persist
+rc=0
+# shellcheck disable=SC2086
+run /tmp/o tandem-fence $B status --json || rc=$?
+j=$(flat /tmp/o)
+case $j in
+*'"holder":"'$FB'","type":"write-exclusive-registrants-only","registered":true,"we_hold":true'*'"held_everywhere":true'*)
+	if [ "$rc" = 0 ] && ! echo "$j" | grep -q "$FA"; then
+		ok "(5) status --json on B: B holds, write-exclusive-registrants-only, A's key gone (exit $rc)"
+	else
+		fail "(5) status --json on B: exit $rc, or A's key $FA still listed"
+	fi
+	;;
+*) fail "(5) status --json on B does not show B holding with write-exclusive-registrants-only (exit $rc)" ;;
+esac
+if [ "$(keys "$b" | tr '\n' ' ')" = "$KB " ] && [ "$(holder "$b")" = "$KB $WERO" ]; then
+	ok "(5) sg_persist agrees: keys '$(keys "$b" | tr '\n' ' ')', holder $(holder "$b")"
+else
+	fail "(5) sg_persist: keys '$(keys "$b" | tr '\n' ' ')', holder '$(holder "$b")'"
+fi
+rc=0
+# shellcheck disable=SC2086
+run /tmp/o tandem-fence $A status || rc=$?
+if [ "$rc" = 3 ] && grep -q "holder *$FB" /tmp/o; then
+	ok "(5) status on A: not held (exit 3), holder $FB"
+else
+	fail "(5) status on A: exit $rc (want 3, not held)"
+fi
+
+# (6) clear, from B
+# shellcheck disable=SC2086
+if run /tmp/o tandem-fence $B clear --force && [ -z "$(keys "$a")" ] && [ "$(holder "$a")" = none ]; then
+	ok "(6) cleared: no keys, no reservation"
+else
+	fail "(6) clear: keys '$(keys "$a" | tr '\n' ' ')', holder '$(holder "$a")'"
+fi
+
+echo "== blkpr transport (IOC_PR_* on a dm-multipath map over $a and $b)"
+sectors=$(cat "/sys/block/${a#/dev/}/size")
+ma=$(cat "/sys/block/${a#/dev/}/dev")
+mb=$(cat "/sys/block/${b#/dev/}/dev")
+if dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 $ma 1 $mb 1" &&
+	[ -b /dev/mapper/rigmp ]; then
+	M="-d /dev/mapper/rigmp -k $KM"
+	dm=$(basename "$(readlink -f /sys/dev/block/"$(dmsetup info -c --noheadings -o major,minor rigmp | tr -d ' ')")")
+	echo "  map rigmp = $dm, paths: $(ls /sys/block/"$dm"/slaves | tr '\n' ' ')"
+	# (7) one REGISTER through the map reaches both I_T nexuses
+	# shellcheck disable=SC2086
+	if run /tmp/o tandem-fence $M unfence && grep -q "registered $FM" /tmp/o &&
+		[ "$(nkeys "$a" "$KM")" = 2 ]; then
+		ok "(7) unfence through the map: $KM registered twice (sg_persist -k)"
+	else
+		fail "(7) unfence through the map: sg_persist -k shows '$(keys "$a" | tr '\n' ' ')' (want $KM twice)"
+	fi
+	# READ FULL STATUS names the initiator of each registration.
+	sg_persist --in -s "$a" >/tmp/full 2>&1
+	sed 's/^/    | /' /tmp/full
+	pairs=$(awk '/Key=/ { k = $0; sub(/.*Key=/, "", k); sub(/[^0-9a-fx].*/, "", k) }
+		/iqn\./ { s = $0; sub(/.*iqn\./, "iqn.", s); sub(/[ ,].*/, "", s); print k, s }' /tmp/full)
+	if echo "$pairs" | grep -qx "$KM iqn.2026-01.org.tandem.rig:nodea" &&
+		echo "$pairs" | grep -qx "$KM iqn.2026-01.org.tandem.rig:nodeb"; then
+		ok "(7) sg_persist -s: $KM is registered through nodea AND nodeb"
+	else
+		fail "(7) sg_persist -s: registrations (key initiator): $(echo "$pairs" | tr '\n' ';')"
+	fi
+	# (8) takeover through the map: nobody holds it, so reserve
+	# shellcheck disable=SC2086
+	if run /tmp/o tandem-fence $M takeover && grep -q "verified: reservation held by $FM" /tmp/o &&
+		[ "$(holder "$a")" = "$KM $WERO" ]; then
+		ok "(8) takeover through the map: sg_persist shows $(holder "$a")"
+	else
+		fail "(8) takeover through the map: sg_persist shows '$(holder "$a")'"
+	fi
+	# (9) RELEASE with a key that is not the holder's: RESERVATION CONFLICT,
+	# which the ioctl returns as a positive SCSI status (0x18). Had it
+	# returned -EBADE, the report would say "Invalid exchange".
+	rc=0
+	run /tmp/o tandem-fence -d /dev/mapper/rigmp -k "$KX" release || rc=$?
+	if [ "$rc" != 0 ] && grep -q "RELEASE: reservation conflict" /tmp/o && [ "$(holder "$a")" = "$KM $WERO" ]; then
+		ok "(9) RELEASE with $KX through the map: reservation conflict (positive status), reservation kept"
+	else
+		fail "(9) RELEASE with $KX: exit $rc, holder '$(holder "$a")' (want a reservation conflict, $KM kept)"
+	fi
+	# (10) release, status, clear, all through the map
+	# shellcheck disable=SC2086
+	if run /tmp/o tandem-fence $M release && [ "$(holder "$a")" = none ] && [ "$(nkeys "$a" "$KM")" = 2 ]; then
+		ok "(10) released through the map: no reservation, $KM still registered on both nexuses"
+	else
+		fail "(10) release through the map: holder '$(holder "$a")', keys '$(keys "$a" | tr '\n' ' ')'"
+	fi
+	rc=0
+	# shellcheck disable=SC2086
+	run /tmp/o tandem-fence $M status --json || rc=$?
+	case $(flat /tmp/o) in
+	*'"holder":null'*'"registered":true,"we_hold":false'*'"held_everywhere":false'*)
+		if [ "$rc" = 3 ]; then
+			ok "(10) status --json through the map: registered, not held (exit 3)"
+		else
+			fail "(10) status --json through the map: exit $rc (want 3)"
+		fi
+		;;
+	*) fail "(10) status --json through the map does not show registered-and-not-held (exit $rc)" ;;
+	esac
+	# shellcheck disable=SC2086
+	if run /tmp/o tandem-fence $M clear --force && [ -z "$(keys "$a")" ] && [ -z "$(keys "$b")" ]; then
+		ok "(10) cleared through the map: no keys through either path"
+	else
+		fail "(10) clear through the map: keys '$(keys "$a" | tr '\n' ' ')'"
+	fi
+	echo "  kernel messages from the PR ioctls:"
+	dmesg | grep -E 'sd [0-9]+:|nexus error|PR command|multipath' | tail -n 8 | sed 's/^/    | /'
+	dmsetup remove rigmp || fail "dmsetup remove rigmp"
+else
+	fail "(7-10) dmsetup create of a multipath map over $ma $mb"
+fi
+
+echo "guest: checks end at uptime $(uptime_s)s"
+[ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+echo "all checks passed"
+EOF
+
+echo "fencing through the kernel: SG_IO and IOC_PR_* against LIO, two initiators, one LU"
+rc=0
+tests/rig/qemu/run.sh --bin "$BUILD/tandem-fence" --bin "$BUILD/rig/blkio" --luns 1 --timeout 300 \
+	"$tmp/fence-guest.sh" || rc=$?
+exit "$rc"
