@@ -55,8 +55,10 @@ static int cmp_identity(const void *a, const void *b) {
 
 int fence_init(struct fence *f, struct pr_dev **devs, size_t n, uint64_t key, enum pr_type type, unsigned flags) {
         *f = (struct fence) { .devs = devs, .n = n, .key = key, .type = type, .flags = flags };
-        if (key == 0)
+        if (key == 0) {
+                step(f, NULL, -EINVAL, false, "no key for this node (a key is never zero)");
                 return -EINVAL;
+        }
         qsort(devs, n, sizeof *devs, cmp_identity);
         for (size_t i = 1; i < n; i++)
                 if (strcmp(devs[i - 1]->identity, devs[i]->identity) == 0) {
@@ -407,27 +409,51 @@ int fence_release(struct fence *f) {
         return ret;
 }
 
+/* I2 after a preempt: the victim's key is gone, and a reservation is held,
+ * by us where we took it: without one, nothing stops an unregistered node's
+ * writes. Where nobody holds one, reserve. */
+static int preempt_verify(struct fence *f, struct pr_dev *d, uint64_t victim) {
+        struct pr_keys keys = {};
+        struct pr_reservation res = {};
+        struct pr_status st;
+        char vb[KEY_STRING_MAX], kb[KEY_STRING_MAX];
+        int r = snapshot(f, d, &keys, &res);
+        if (r < 0)
+                return r;
+        bool left = pr_keys_contain(&keys, victim);
+        pr_keys_done(&keys);
+        if (left) {
+                step(f, d, -EBADE, false, "verify: %s is still registered", key_format(victim, vb));
+                return -EBADE;
+        }
+        if (!res.held) {
+                r = pr_reserve(d, f->key, f->type, &st);
+                if (r < 0 && r != -EBADE) /* EBADE: somebody reserved meanwhile; look below */
+                        return fail(f, d, r, &st, "RESERVE (nobody held the reservation)");
+                if (r == 0)
+                        step(f, d, 0, false, "nobody held the reservation: reserved it (%s)", pr_type_to_string(f->type));
+                r = pr_read_reservation(d, &res, &st);
+                if (r < 0)
+                        return fail(f, d, r, &st, "READ RESERVATION");
+        }
+        if (!res.held || res.key == victim) {
+                step(f, d, -EBADE, false, "verify: the reservation is %s", res.held ? "still the victim's" : "not held");
+                return -EBADE;
+        }
+        step(f, d, 0, false, "verified: %s is gone; reservation held by %s", key_format(victim, vb),
+             key_format(res.key, kb));
+        return 0;
+}
+
 int fence_preempt(struct fence *f, uint64_t victim) {
-        char vb[KEY_STRING_MAX];
         int ret = 0;
         for (size_t i = 0; i < f->n; i++) {
                 struct pr_dev *d = f->devs[i];
-                struct pr_keys keys = {};
-                struct pr_status st;
                 int r = rebind(f, d);
                 if (r == 0)
                         r = preempt_one(f, d, victim);
-                if (r == 0) {
-                        r = pr_read_keys(d, &keys, &st);
-                        if (r < 0)
-                                fail(f, d, r, &st, "READ KEYS");
-                        else if (pr_keys_contain(&keys, victim)) {
-                                step(f, d, -EBADE, false, "verify: %s is still registered", key_format(victim, vb));
-                                r = -EBADE;
-                        } else
-                                step(f, d, 0, false, "verified: %s is gone", key_format(victim, vb));
-                        pr_keys_done(&keys);
-                }
+                if (r == 0)
+                        r = preempt_verify(f, d, victim);
                 ret = ret ?: r;
         }
         return ret;

@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "tandem/cli.h"
+#include "tandem/msgid.h"
 #include "tandem/fence.h"
 #include "tandem/key.h"
 
@@ -23,10 +24,6 @@ enum {
         EXIT_FENCED = 4,        /* takeover: our key is gone: this node is fenced */
 };
 
-/* journal MESSAGE_IDs for fence events */
-#define MSGID_FENCE_ACTION "8c1f5b0e2a6d4e7f9b3c1d2e4f5a6b7c"
-#define MSGID_FENCE_FAILED "9d2a6c1f3b7e4f80ac4d2e3f5a6b7c8d"
-#define MSGID_KEY_LOST "5e0b7a3c9d1f4b26a8c4e2d0f6b9a1c3"
 
 struct opts {
         struct cli_common common;

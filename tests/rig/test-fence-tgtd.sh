@@ -175,6 +175,10 @@ check "watch noticed within two intervals (last seen present in round $seen, los
 	test -n "$lost" -a -n "$seen" -a "${lost:-0}" -le $((${seen:-0} + 2))
 check "watch names the target it stops" grep -q "stopping tandem-active@db1.target" "$WORK/w.out"
 check "db1 unfence after being fenced" "${F1[@]}" -q unfence >/dev/null
+# preempt also reserved, since nobody held the reservation (I2): back to neutral.
+check "db2 held the reservation after fencing db1 by hand" held_everywhere_by "$K2"
+check "db2 release" "${F2[@]}" -q release >/dev/null
+check "nobody holds any LUN before the races" nobody_holds
 wins1=0 wins2=0 bad=0
 for ((i = 1; i <= RACES; i++)); do
 	# Each takeover waits, once it has read the starting state, until the

@@ -295,11 +295,25 @@ static void test_unfence(void **state) {
 }
 
 static void test_preempt_verified(void **state) {
-        static const struct mock_step s[] = { GOOD_OUT(5), GOOD_IN(0, keys_peer) };
+        static const struct mock_step s[] = { GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none) };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
         assert_int_equal(fence_preempt(&f, PEER), -EBADE); /* the peer's key is still there */
         assert_true(report_has("still registered", false));
+        fence_done(&f);
+}
+
+/* A manual preempt where nobody held the reservation reserves it (I2: a
+ * fenced node's writes are rejected only while one is held). */
+static void test_preempt_reserves(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_OUT(5), GOOD_IN(0, keys_us), GOOD_IN(1, res_none), GOOD_OUT(1), GOOD_IN(1, res_us),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(fence_preempt(&f, PEER), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        assert_true(report_has("nobody held the reservation: reserved it", false));
         fence_done(&f);
 }
 
@@ -322,6 +336,7 @@ int main(void) {
                 cmocka_unit_test(test_unfence),
                 cmocka_unit_test(test_unfence_no_pr),
                 cmocka_unit_test(test_preempt_verified),
+                cmocka_unit_test(test_preempt_reserves),
         };
         return cmocka_run_group_tests_name("fence", tests, NULL, NULL);
 }

@@ -1,0 +1,264 @@
+#!/bin/bash
+# tests/rig/test-fence-tandem-tgtd.sh: fence_tandem, driven as Pacemaker
+# drives it (name=value lines on stdin), against a real tgtd with 2 LUNs.
+#
+# Two nodes, db1 and db2 of cluster "erp", are two iSCSI initiators; their
+# keys are derived (key_derive(erp, db1) = 0xd53f5e4e178db2f1, (erp, db2) =
+# 0xa82085faded0a3ac, the vectors of tests/unit/test-key.c). Each node runs
+# `on`; status says ON; db2 runs `off` for db1; db1's key is then gone and
+# db2 holds the reservation, as the rig's independent libiscsi checker
+# (build/rig/iscsi-pr) sees it, and db1's writes are rejected; status says
+# OFF; monitor and list work; the fenced db1 cannot fence db2 back; with
+# tgtd frozen (SIGSTOP), status fails within its timeout.
+#
+# Run as root after `make` (BUILD defaults to build). Exit: 0 pass, 77 skip
+# (reason printed last), 1 fail.
+set -u
+
+here=${BASH_SOURCE[0]%/*}
+[ "$here" = "${BASH_SOURCE[0]}" ] && here=.
+ROOT=$(cd "$here/../.." && pwd) || exit 1
+cd "$ROOT" || exit 1
+BUILD=${BUILD:-build}
+FT=$BUILD/fence_tandem
+PR=$BUILD/rig/iscsi-pr
+IQN_PREFIX=iqn.2026-11.org.tandem.test
+KEY1=0xd53f5e4e178db2f1    # key_derive("erp", "db1")
+KEY2=0xa82085faded0a3ac    # key_derive("erp", "db2")
+IO_TIMEOUT=3               # seconds per command, given to the agent
+
+say() { printf 'fence-tandem-tgtd: %s\n' "$*"; }
+
+# shellcheck source=tests/rig/tgtd.sh
+if ! . tests/rig/tgtd.sh; then
+	say "FAIL: cannot load tests/rig/tgtd.sh"
+	exit 1
+fi
+if ! reason=$(tgtd_can_run); then
+	say "SKIP: ${reason#tgtd rig: skip: }"
+	exit 77
+fi
+for b in "$FT" "$PR"; do
+	if [ ! -x "$b" ]; then
+		say "FAIL: $b not found or not executable (run make first, or set BUILD)"
+		exit 1
+	fi
+done
+
+FAILS=0
+CHECKS=0
+WORK=""
+STOPPED=0
+pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
+fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
+die() { fail "$*"; say "FAIL ($FAILS of $CHECKS checks failed)"; exit 1; }
+
+# shellcheck disable=SC2317  # run by the EXIT trap
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	# A frozen tgtd cannot be torn down politely: thaw it first.
+	if [ "$STOPPED" -eq 1 ] && [ -n "${TGTD_PID:-}" ]; then
+		kill -CONT "$TGTD_PID" 2>/dev/null
+	fi
+	tgtd_stop || rc=1
+	[ -n "$WORK" ] && rm -rf -- "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT TERM HUP
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-fa.XXXXXX") || die "mktemp"
+
+# agent NODE LINES...: run fence_tandem as node NODE (its initiator name and
+# Pacemaker's nodename), with the common parameters and LINES on stdin, the
+# way Pacemaker does (plus a key Pacemaker passes that the agent must
+# ignore). Sets RC, OUT (stdout) and ERR (stderr).
+agent() {
+	local node=$1
+	shift
+	{
+		printf '# written by the rig test, as pacemaker-fenced would\n'
+		printf 'devices=%s\n' "$DEVICES"
+		printf 'cluster=erp\n'
+		printf 'nodename=%s\n' "$node"
+		printf 'initiator=%s:%s\n' "$IQN_PREFIX" "$node"
+		printf 'io_timeout=%s\n' "$IO_TIMEOUT"
+		printf 'pcmk_host_list=db1 db2\n'
+		printf '%s\n' "$@"
+	} >"$WORK/in"
+	# shellcheck disable=SC2086 # FT may carry a `timeout` guard
+	$FT <"$WORK/in" >"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	OUT=$(cat "$WORK/out")
+	ERR=$(cat "$WORK/err")
+}
+
+# expect_rc WANT WHAT: check RC from the last agent run.
+expect_rc() {
+	if [ "$RC" -eq "$1" ]; then
+		pass "$2 (exit $RC)"
+	else
+		fail "$2: exit $RC, wanted $1; stdout: $(tr '\n' ' ' <<<"$OUT") stderr: $(tr '\n' ' ' <<<"$ERR")"
+	fi
+}
+
+# keys LUN: the keys the checker sees on LUN, one per line, in KEYS.
+keys() {
+	local out
+	out=$("$PR" -t 10 -r 3 "$TGTD_URL/$1" read-keys 2>&1) || { KEYS="(read-keys failed: $out)"; return 1; }
+	KEYS=$(sed -n 's/^key //p' <<<"$out")
+	return 0
+}
+
+# has KEY: KEY is among KEYS.
+has() { grep -qx -- "$1" <<<"$KEYS"; }
+
+say "starting a private tgtd with 2 LUNs"
+tgtd_start 2 || die "tgtd_start 2"
+pass "tgtd PID $TGTD_PID on 127.0.0.1:$TGTD_PORT"
+DEVICES="$TGTD_URL/1,$TGTD_URL/2"
+
+for lun in 1 2; do
+	if keys "$lun" && [ -z "$KEYS" ]; then
+		pass "LUN $lun starts with no keys"
+	else
+		die "LUN $lun: not empty at start: $KEYS"
+	fi
+done
+
+say "unfence: each node runs on for itself"
+for node in db1 db2; do
+	agent "$node" action=on "plug=$node"
+	expect_rc 0 "$node: on"
+done
+for lun in 1 2; do
+	if keys "$lun" && has "$KEY1" && has "$KEY2" && [ "$(wc -l <<<"$KEYS")" -eq 2 ]; then
+		pass "LUN $lun: the checker sees exactly db1's and db2's keys"
+	else
+		fail "LUN $lun: want $KEY1 and $KEY2, checker saw: $(tr '\n' ' ' <<<"$KEYS")"
+	fi
+done
+
+agent db2 action=on plug=db1
+expect_rc 1 "db2: on for db1 is refused (on runs on the target itself)"
+grep -q "plug: 'db1'.*is not this node" <<<"$ERR" && pass "the refusal names plug" ||
+	fail "the refusal does not name plug: $ERR"
+
+say "status"
+agent db2 action=status plug=db1
+expect_rc 0 "db2: status of db1 is ON"
+[ "$OUT" = "Status: ON" ] && pass "stdout says Status: ON" || fail "stdout: '$OUT'"
+agent db1 action=status port=db2
+expect_rc 0 "db1: status of db2 (given as port) is ON"
+agent db1 action=status plug=db3
+expect_rc 2 "db1: status of db3, never registered, is OFF"
+
+say "monitor and list"
+agent db1 action=monitor
+expect_rc 0 "db1: monitor"
+agent db2 action=list
+expect_rc 0 "db2: list"
+if grep -qx "$KEY2,db2" <<<"$OUT" && grep -qx "$KEY1," <<<"$OUT" && [ "$(wc -l <<<"$OUT")" -eq 2 ]; then
+	pass "list shows db2's key by name and db1's key"
+else
+	fail "list printed: $(tr '\n' ' ' <<<"$OUT")"
+fi
+
+say "list and status through a tandem config (config=): db2's group file"
+cat >"$WORK/db.conf" <<CONF
+[cluster]
+name = erp
+node = db2
+peer = db1
+[fence]
+devices = $TGTD_URL/1 $TGTD_URL/2
+initiator = $IQN_PREFIX:db2
+timeout = ${IO_TIMEOUT}s
+CONF
+chmod 0600 "$WORK/db.conf"
+OUT=$(printf 'action=list\nconfig=%s\nnodename=db2\n' "$WORK/db.conf" | "$FT" 2>"$WORK/err")
+RC=$?
+ERR=$(cat "$WORK/err")
+expect_rc 0 "db2: list with config"
+if grep -qx "$KEY2,db2" <<<"$OUT" && grep -qx "$KEY1,db1" <<<"$OUT"; then
+	pass "list names this node and the peer from the config"
+else
+	fail "list with config printed: $(tr '\n' ' ' <<<"$OUT")"
+fi
+OUT=$(printf 'action=status\nconfig=%s\nplug=db1\n' "$WORK/db.conf" | "$FT" 2>"$WORK/err")
+RC=$?
+ERR=$(cat "$WORK/err")
+expect_rc 0 "db2: status of the config's peer db1 is ON"
+
+say "before fencing, nobody holds the reservation: db1's initiator may write"
+out=$("$PR" -i "$IQN_PREFIX:db1" -t 10 -r 3 "$TGTD_URL/1" write10 8 2>&1)
+[ $? -eq 0 ] && pass "db1 writes LUN 1 before fencing" || fail "db1 could not write before fencing: $out"
+
+say "db2 fences db1 (off)"
+t0=$EPOCHREALTIME
+agent db2 action=off plug=db1
+expect_rc 0 "db2: off for db1"
+sed 's/^/      | /' <<<"$ERR"
+say "  (took $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f s", b - a }'))"
+for lun in 1 2; do
+	if ! keys "$lun"; then
+		fail "LUN $lun: $KEYS"
+		continue
+	fi
+	has "$KEY1" && fail "LUN $lun: db1's key $KEY1 is still registered: $(tr '\n' ' ' <<<"$KEYS")" ||
+		pass "LUN $lun: db1's key is gone (checker)"
+	has "$KEY2" && pass "LUN $lun: db2's key is still registered (checker)" ||
+		fail "LUN $lun: db2's key is gone too: $(tr '\n' ' ' <<<"$KEYS")"
+	res=$("$PR" -t 10 -r 3 "$TGTD_URL/$lun" read-reservation 2>&1)
+	if [ "$res" = "holder $KEY2 type 5" ]; then
+		pass "LUN $lun: db2 holds a write-exclusive-registrants-only reservation (checker)"
+	else
+		fail "LUN $lun: read-reservation said: $res"
+	fi
+done
+out=$("$PR" -i "$IQN_PREFIX:db1" -t 10 -r 3 "$TGTD_URL/1" write10 8 2>&1)
+rc=$?
+[ "$rc" -eq 3 ] && pass "db1's write to LUN 1 is now rejected: $out" ||
+	fail "db1's write after fencing: exit $rc ($out), wanted 3 (reservation conflict)"
+
+agent db2 action=status plug=db1
+expect_rc 2 "db2: status of db1 is now OFF"
+[ "$OUT" = "Status: OFF" ] && pass "stdout says Status: OFF" || fail "stdout: '$OUT'"
+agent db2 action=status plug=db2
+expect_rc 0 "db2: status of db2 is still ON"
+agent db1 action=monitor
+expect_rc 0 "monitor still 0 (the devices answer)"
+
+say "the fenced node cannot fence back"
+agent db1 action=off plug=db2
+expect_rc 1 "db1 (fenced): off for db2 fails"
+for lun in 1 2; do
+	keys "$lun" && has "$KEY2" && ! has "$KEY1" && pass "LUN $lun: db2's key survived, db1's is still gone" ||
+		fail "LUN $lun: after db1's attempt: $(tr '\n' ' ' <<<"$KEYS")"
+done
+
+say "tgtd frozen (SIGSTOP): status must fail, not hang"
+kill -STOP "$TGTD_PID" && STOPPED=1
+# A guard against a hang only (tests carry no timing thresholds): the agent
+# must end by itself, with an error that says the target timed out.
+FT_SAVED=$FT
+FT="timeout 300 $FT_SAVED"
+agent db2 action=status plug=db2
+FT=$FT_SAVED
+expect_rc 1 "status with tgtd frozen"
+if grep -qi "timed out" "$WORK/err"; then
+	pass "it says the target timed out"
+else
+	fail "no timeout in its error: $(tr '\n' ' ' <"$WORK/err")"
+fi
+kill -CONT "$TGTD_PID" && STOPPED=0
+agent db2 action=monitor
+expect_rc 0 "monitor 0 again once tgtd runs"
+
+if [ "$FAILS" -ne 0 ]; then
+	say "FAIL ($FAILS of $CHECKS checks failed)"
+	exit 1
+fi
+say "PASS ($CHECKS checks)"
+exit 0
