@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* RAID health of a set of devices, for tandem-raid (DESIGN.md, Storage):
+ * device names resolved to md arrays or dm devices, each judged by md.c or
+ * dm-health.c, the verdicts combined, and the transitions between two
+ * checks found for `tandem-raid watch`.
+ *
+ * Names (raid_classify() is pure; raid_resolve() reads links):
+ *   md0, /dev/md0              md array md0, read from <sysroot>/sys/block/md0/md
+ *   /dev/md/NAME               md array, through the <sysroot>/dev/md/NAME link
+ *   /dev/dm-N                  dm device, by device number
+ *   /dev/mapper/NAME           dm device, by name
+ *   any other /dev/... link    (/dev/disk/by-id/...) followed inside the
+ *                              sysroot, up to 8 links, to one of the above
+ * md arrays are read under the sysroot only. dm devices come from the
+ * running kernel through libdevmapper, so they are only queried when the
+ * sysroot is "/"; under another sysroot a dm name is judged UNKNOWN.
+ *
+ * Verdicts beyond md_verdict() and the dm verdicts:
+ *   failed    the named md array or dm device does not exist (an md array
+ *             that was stopped is gone from sysfs: its data is unavailable)
+ *   unknown   a name that is neither md nor dm, a dm device with no raid,
+ *             mirror or multipath target, dm asked under a moved sysroot,
+ *             or another error reading the device (the reason says which) */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tandem/dm-health.h"
+#include "tandem/health.h"
+#include "tandem/md.h"
+
+struct json_object;
+
+enum raid_kind {
+        RAID_KIND_MD,
+        RAID_KIND_DM_RAID,
+        RAID_KIND_DM_MIRROR,
+        RAID_KIND_DM_MULTIPATH,
+        RAID_KIND_DM,           /* dm device not (yet) judged: no such target, or not queried */
+        RAID_KIND_NONE,         /* the name is neither md nor dm */
+        _RAID_KIND_MAX,
+        _RAID_KIND_INVALID = -EINVAL,
+};
+
+#define RAID_REASON_MAX 512
+#define RAID_PATH_MAX 256
+
+/* What a device name stands for, after raid_classify(). */
+struct raid_name {
+        enum raid_kind kind;            /* RAID_KIND_MD, RAID_KIND_DM or RAID_KIND_NONE */
+        char spec[RAID_PATH_MAX];       /* md: for md_read() ("md0", "/dev/md/db"); dm: for dmh_query() */
+};
+
+struct raid_result {
+        char *device;                   /* as given, or as found ("/dev/md0", "/dev/mapper/mp") */
+        enum raid_kind kind;
+        enum health health;
+        char reason[RAID_REASON_MAX];   /* in words */
+        struct json_object *details;    /* an object; NULL when there are none */
+};
+
+struct raid_report {
+        struct raid_result *results;
+        size_t n;
+};
+
+/* The I/O raid_check() does, so tests can replace the dm side. */
+struct raid_ctx {
+        int sysroot_fd;                 /* the root sysfs and /dev are read under */
+        bool live;                      /* the sysroot is "/": dm may be queried */
+        /* dmh_query() or a stand-in; NULL: dm devices are judged UNKNOWN */
+        int (*dm_query)(const char *spec, struct dmh_device **ret, size_t *ret_n);
+};
+
+/* Returns "md", "dm-raid", "dm-mirror", "dm-multipath", "dm" or "none"; NULL for a bad value. */
+const char *raid_kind_to_string(enum raid_kind k);
+/* Returns the raid kind for a dm kind, or _RAID_KIND_INVALID. */
+enum raid_kind raid_kind_from_dmh(enum dmh_kind k);
+
+/* Classifies an absolute /dev path or a bare md name without reading
+ * anything. Returns 0 with *ret filled; -EINVAL for an empty or malformed
+ * name ("..", "//", too long); -EREMOTE for a /dev path that is neither md
+ * nor dm and may be a link to follow (raid_resolve() does). */
+int raid_classify(const char *dev, struct raid_name *ret);
+
+/* Classifies dev, following /dev links (by-id and the like) relative to
+ * sysroot_fd. Returns 0 with *ret filled (kind RAID_KIND_NONE when the name
+ * leads to a device that is neither md nor dm); -EINVAL for a bad name;
+ * -ENOENT when a link does not exist; -ELOOP beyond 8 links. */
+int raid_resolve(int sysroot_fd, const char *dev, struct raid_name *ret);
+
+/* Lists the md arrays under <sysroot>/sys/block (entries md* with an md/
+ * directory), sorted, as a NULL-terminated array of "mdN" strings in
+ * *ret. Returns 0 (also when there are none, or no sys/block); -ENOMEM;
+ * -errno listing sys/block. */
+int raid_list_md(int sysroot_fd, char ***ret);
+
+/* Fills r from an md status and its verdict (details: level, array_state,
+ * members, ...). device is copied. Returns 0 or -ENOMEM. */
+int raid_result_from_md(const char *device, const struct md_status *s, struct raid_result *r);
+/* Fills r from a dm device as dmh_query() returns it (health: the worst of
+ * the judged targets; details: the targets' details, spliced into the object
+ * for a single target). device is copied. Returns 0 or -ENOMEM. */
+int raid_result_from_dm(const char *device, const struct dmh_device *d, struct raid_result *r);
+
+/* Checks the devices (n names), or with n == 0 every md array under the
+ * sysroot and, when live, every dm device with a raid, mirror or multipath
+ * target. Every name gets exactly one result, in order; a problem with one
+ * device (missing, unreadable, not md or dm) becomes its verdict, never an
+ * error. Returns 0 and *ret (release with
+ * raid_report_done()), or -ENOMEM, or -errno when listing all devices
+ * failed. */
+int raid_check(const struct raid_ctx *ctx, char *const *devs, size_t n, struct raid_report *ret);
+
+/* Returns the worst verdict of the report; HEALTH_UNKNOWN when it is empty. */
+enum health raid_report_health(const struct raid_report *r);
+/* Returns the result for device in r, or NULL. */
+const struct raid_result *raid_report_find(const struct raid_report *r, const char *device);
+/* Returns true when cur's verdict differs from the one for the same device
+ * in prev (or prev has no such device, or prev is NULL); *ret_before gets
+ * the old verdict, or _HEALTH_INVALID when there was none. */
+bool raid_health_changed(const struct raid_report *prev, const struct raid_result *cur, enum health *ret_before);
+
+/* Returns a new {"devices":[...]} object for the report, or NULL on ENOMEM. */
+struct json_object *raid_report_to_json(const struct raid_report *r);
+/* Frees what the report holds and zeroes it; accepts NULL. */
+void raid_report_done(struct raid_report *r);
+/* Frees what one result holds and zeroes it; accepts NULL. */
+void raid_result_done(struct raid_result *r);
+
+/* Exit status of `tandem-raid check` for a verdict: 0 ok, 3 degraded, 4 failed, 1 unknown. */
+int raid_health_exit_status(enum health h);
+/* OCF exit status for a verdict: 0 ok, 190 (OCF_DEGRADED) degraded, 1 (OCF_ERR_GENERIC) failed or unknown. */
+int raid_health_ocf_status(enum health h);

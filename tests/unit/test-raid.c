@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* storage/raid.c: device names to md arrays and dm devices (classified by
+ * hand-written rules, links followed inside a scratch sysroot), the checks
+ * over the md trees captured from a real kernel (tests/fixtures/md/) and
+ * over dm devices built from captured status lines (tests/fixtures/dm/,
+ * through a stand-in for dmh_query), the JSON, and the transitions.
+ * Expected verdicts are the ones test-md.c and test-dm.c establish for the
+ * same fixtures; everything else is written out here by hand. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "tandem/macro.h"
+#include "tandem/raid.h"
+
+#define MDFIX "tests/fixtures/md/"
+#define DMFIX "tests/fixtures/dm/"
+
+static int open_root(const char *dir) {
+        int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                fail_msg("open %s: %m", dir);
+        return fd;
+}
+
+/* ---------------------------------------------------------------- classify */
+
+static void want_name(const char *dev, enum raid_kind kind, const char *spec) {
+        struct raid_name n;
+        int r = raid_classify(dev, &n);
+        if (r != 0)
+                fail_msg("raid_classify(%s) = %d", dev, r);
+        if (n.kind != kind || strcmp(n.spec, spec) != 0)
+                fail_msg("raid_classify(%s) = %s \"%s\", want %s \"%s\"", dev, raid_kind_to_string(n.kind), n.spec,
+                         raid_kind_to_string(kind), spec);
+}
+
+static void test_classify(void **state) {
+        (void) state;
+        struct raid_name n = { .kind = RAID_KIND_MD, .spec = "untouched" };
+        char longname[300];
+
+        want_name("md0", RAID_KIND_MD, "md0");
+        want_name("md127", RAID_KIND_MD, "md127");
+        want_name("/dev/md0", RAID_KIND_MD, "/dev/md0");
+        want_name("/dev/md/db", RAID_KIND_MD, "/dev/md/db");
+        want_name("/dev/dm-3", RAID_KIND_DM, "/dev/dm-3");
+        want_name("dm-12", RAID_KIND_DM, "/dev/dm-12");
+        want_name("/dev/mapper/mpatha", RAID_KIND_DM, "mpatha");
+        want_name("mpatha", RAID_KIND_DM, "mpatha");
+        want_name("dm-x", RAID_KIND_DM, "dm-x"); /* a dm name, not a minor */
+        want_name("/dev/mapper/control", RAID_KIND_NONE, "/dev/mapper/control");
+
+        /* links and plain disks: to be followed */
+        assert_int_equal(raid_classify("/dev/disk/by-id/md-name-db", &n), -EREMOTE);
+        assert_int_equal(raid_classify("/dev/sda", &n), -EREMOTE);
+        assert_int_equal(raid_classify("/dev/dm-", &n), -EREMOTE);
+        assert_int_equal(raid_classify("/dev/md/a/b", &n), -EREMOTE);
+
+        /* malformed */
+        assert_int_equal(raid_classify("", &n), -EINVAL);
+        assert_int_equal(raid_classify("/dev/../md0", &n), -EINVAL);
+        assert_int_equal(raid_classify("/dev//md0", &n), -EINVAL);
+        assert_int_equal(raid_classify("/dev/md0/", &n), -EINVAL);
+        assert_int_equal(raid_classify("..", &n), -EINVAL);
+        assert_int_equal(raid_classify("a/b", &n), -EINVAL);
+        assert_int_equal(raid_classify(NULL, &n), -EINVAL);
+        memset(longname, 'x', sizeof longname - 1);
+        longname[sizeof longname - 1] = '\0';
+        memcpy(longname, "/dev/", 5);
+        assert_int_equal(raid_classify(longname, &n), -EINVAL);
+        /* failures leave the output alone */
+        assert_int_equal(n.kind, RAID_KIND_MD);
+        assert_string_equal(n.spec, "untouched");
+}
+
+/* --------------------------------------------------------- links, listing */
+
+struct scratch {
+        char dir[64];
+        int fd;
+};
+
+static void mkdirs(const char *root, const char *rel) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", root, rel);
+        for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+                *s = '\0';
+                (void) mkdir(p, 0755);
+                *s = '/';
+        }
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                fail_msg("mkdir %s: %m", p);
+}
+
+static void mklink(const char *root, const char *rel, const char *target) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", root, rel);
+        if (symlink(target, p) < 0)
+                fail_msg("symlink %s: %m", p);
+}
+
+static void mkfile(const char *root, const char *rel) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", root, rel);
+        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0)
+                fail_msg("create %s: %m", p);
+        close(fd);
+}
+
+static int scratch_setup(void **state) {
+        struct scratch *s = calloc(1, sizeof *s);
+        snprintf(s->dir, sizeof s->dir, "/tmp/test-raid.XXXXXX");
+        if (!mkdtemp(s->dir))
+                return -1;
+        mkdirs(s->dir, "dev/disk/by-id");
+        mkdirs(s->dir, "dev/md");
+        mkfile(s->dir, "dev/sda");
+        mklink(s->dir, "dev/disk/by-id/md-name-db", "../../md127");
+        mklink(s->dir, "dev/disk/by-id/dm-name-mp", "../../dm-2");
+        mklink(s->dir, "dev/disk/by-id/dm-uuid-x", "/dev/mapper/mp");
+        mklink(s->dir, "dev/disk/by-id/wwn-0x6001", "../../sda");
+        mklink(s->dir, "dev/disk/by-id/chain", "md-name-db");
+        mklink(s->dir, "dev/disk/by-id/escape", "../../../../../../dev/md5");
+        mklink(s->dir, "dev/disk/by-id/loop", "loop");
+        mklink(s->dir, "dev/disk/by-id/dangling", "../../sdz");
+        /* sys/block: md1, md2, md10 with md/, md5 without, sda */
+        mkdirs(s->dir, "sys/block/md10/md");
+        mkdirs(s->dir, "sys/block/md2/md");
+        mkdirs(s->dir, "sys/block/md1/md");
+        mkdirs(s->dir, "sys/block/md5");
+        mkdirs(s->dir, "sys/block/sda");
+        s->fd = open_root(s->dir);
+        *state = s;
+        return 0;
+}
+
+static int scratch_teardown(void **state) {
+        struct scratch *s = *state;
+        char cmd[128];
+        close(s->fd);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+        int r = system(cmd);
+        free(s);
+        return r == 0 ? 0 : -1;
+}
+
+static void want_resolved(int fd, const char *dev, enum raid_kind kind, const char *spec) {
+        struct raid_name n;
+        int r = raid_resolve(fd, dev, &n);
+        if (r != 0)
+                fail_msg("raid_resolve(%s) = %d", dev, r);
+        if (n.kind != kind || strcmp(n.spec, spec) != 0)
+                fail_msg("raid_resolve(%s) = %s \"%s\", want %s \"%s\"", dev, raid_kind_to_string(n.kind), n.spec,
+                         raid_kind_to_string(kind), spec);
+}
+
+static void test_resolve(void **state) {
+        struct scratch *s = *state;
+        struct raid_name n;
+
+        want_resolved(s->fd, "/dev/md0", RAID_KIND_MD, "/dev/md0"); /* no read needed */
+        want_resolved(s->fd, "/dev/disk/by-id/md-name-db", RAID_KIND_MD, "/dev/md127");
+        want_resolved(s->fd, "/dev/disk/by-id/dm-name-mp", RAID_KIND_DM, "/dev/dm-2");
+        want_resolved(s->fd, "/dev/disk/by-id/dm-uuid-x", RAID_KIND_DM, "mp");
+        want_resolved(s->fd, "/dev/disk/by-id/chain", RAID_KIND_MD, "/dev/md127");
+        /* ".." stops at the sysroot's "/" */
+        want_resolved(s->fd, "/dev/disk/by-id/escape", RAID_KIND_MD, "/dev/md5");
+        want_resolved(s->fd, "/dev/disk/by-id/wwn-0x6001", RAID_KIND_NONE, "/dev/sda");
+        want_resolved(s->fd, "/dev/sda", RAID_KIND_NONE, "/dev/sda");
+        assert_int_equal(raid_resolve(s->fd, "/dev/disk/by-id/loop", &n), -ELOOP);
+        assert_int_equal(raid_resolve(s->fd, "/dev/disk/by-id/dangling", &n), -ENOENT);
+        assert_int_equal(raid_resolve(s->fd, "/dev/disk/by-id/none", &n), -ENOENT);
+        assert_int_equal(raid_resolve(s->fd, "/dev/nodir/x", &n), -ENOENT);
+        assert_int_equal(raid_resolve(s->fd, "/dev/../etc", &n), -EINVAL);
+        assert_int_equal(raid_resolve(-1, "/dev/md0", &n), -EINVAL);
+}
+
+static void test_list_md(void **state) {
+        struct scratch *s = *state;
+        char **v = NULL;
+
+        assert_int_equal(raid_list_md(s->fd, &v), 0);
+        assert_non_null(v);
+        assert_string_equal(v[0], "md1");
+        assert_string_equal(v[1], "md2");
+        assert_string_equal(v[2], "md10");
+        assert_null(v[3]);
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+
+        int fd = open_root(MDFIX "named");
+        assert_int_equal(raid_list_md(fd, &v), 0);
+        assert_string_equal(v[0], "md127");
+        assert_null(v[1]);
+        free(v[0]);
+        free(v);
+        close(fd);
+
+        /* the array that mdadm refused to start is gone from sysfs */
+        fd = open_root(MDFIX "assemble-incomplete");
+        assert_int_equal(raid_list_md(fd, &v), 0);
+        assert_null(v[0]);
+        free(v);
+        close(fd);
+}
+
+/* ------------------------------------------------------ dm stand-in query */
+
+/* Reads a captured status line. */
+static char *read_status(const char *name) {
+        char p[256], buf[1024];
+        snprintf(p, sizeof p, DMFIX "%s.status", name);
+        FILE *f = fopen(p, "re");
+        if (!f || !fgets(buf, sizeof buf, f))
+                fail_msg("cannot read %s", p);
+        fclose(f);
+        buf[strcspn(buf, "\n")] = '\0';
+        return strdup(buf);
+}
+
+/* One dm device with the targets from the status lines (fixture names, or
+ * "linear" for an unjudged linear target), as dm-query.c builds it. */
+static void make_dev(struct dmh_device *d, const char *name, unsigned minor, const char *const *lines, size_t n) {
+        *d = (struct dmh_device) { .name = strdup(name), .major = 253, .minor = minor, .health = HEALTH_UNKNOWN };
+        d->targets = calloc(n, sizeof *d->targets);
+        d->n_targets = n;
+        bool any = false;
+        enum health h = HEALTH_OK;
+        for (size_t i = 0; i < n; i++) {
+                struct dmh_target *t = &d->targets[i];
+                t->start = i * 1000;
+                t->length = 1000;
+                if (strcmp(lines[i], "linear") == 0) {
+                        t->type = strdup("linear");
+                        t->params = strdup("");
+                        continue;
+                }
+                char *line = read_status(lines[i]);
+                assert_int_equal(dmh_status_line(line, NULL, NULL, &t->status), 0);
+                t->judged = true;
+                t->type = strdup(dmh_kind_to_string(t->status.kind));
+                t->params = line;
+                h = health_worst(h, t->status.health);
+                any = true;
+        }
+        d->health = any ? h : HEALTH_UNKNOWN;
+}
+
+static const char *const mp_one_failed[] = { "mp-rr-one-failed" };
+static const char *const raid_clean[] = { "raid1-clean" };
+static const char *const leg_dead[] = { "raid1-leg-dead" };
+static const char *const two[] = { "mirror-clean", "raid1-leg-dead" };
+static const char *const lin[] = { "linear" };
+
+/* Stands in for dmh_query(): "mp" (multipath, one path failed), "r1"
+ * (dm-raid1 clean), "lv" (linear only); NULL lists mp and r1 as the real
+ * query lists only judged devices. */
+static int fake_query(const char *spec, struct dmh_device **ret, size_t *ret_n) {
+        struct dmh_device *d = calloc(2, sizeof *d);
+        if (!spec) {
+                make_dev(&d[0], "mp", 2, mp_one_failed, 1);
+                make_dev(&d[1], "r1", 3, raid_clean, 1);
+                *ret_n = 2;
+        } else if (strcmp(spec, "mp") == 0 || strcmp(spec, "/dev/dm-2") == 0) {
+                make_dev(&d[0], "mp", 2, mp_one_failed, 1);
+                *ret_n = 1;
+        } else if (strcmp(spec, "r1") == 0) {
+                make_dev(&d[0], "r1", 3, raid_clean, 1);
+                *ret_n = 1;
+        } else if (strcmp(spec, "lv") == 0) {
+                make_dev(&d[0], "lv", 4, lin, 1);
+                *ret_n = 1;
+        } else {
+                free(d);
+                return -ENODEV;
+        }
+        *ret = d;
+        return 0;
+}
+
+static int no_dm_query(const char *spec, struct dmh_device **ret, size_t *ret_n) {
+        (void) spec;
+        (void) ret;
+        (void) ret_n;
+        return -ENOENT;
+}
+
+/* ----------------------------------------------------------------- checks */
+
+static struct json_object *field(struct json_object *o, const char *k) {
+        struct json_object *v = NULL;
+        if (!json_object_object_get_ex(o, k, &v))
+                fail_msg("JSON lacks \"%s\": %s", k, json_object_to_json_string(o));
+        return v;
+}
+
+static const char *sfield(struct json_object *o, const char *k) {
+        return json_object_get_string(field(o, k));
+}
+
+static void want_result(const struct raid_result *r, const char *device, enum raid_kind kind, enum health h,
+                        const char *word) {
+        assert_string_equal(r->device, device);
+        if (r->kind != kind || r->health != h || !strstr(r->reason, word))
+                fail_msg("%s: %s %s \"%s\", want %s %s with \"%s\"", device, raid_kind_to_string(r->kind),
+                         health_to_string(r->health), r->reason, raid_kind_to_string(kind), health_to_string(h), word);
+}
+
+static void test_check_md_fixtures(void **state) {
+        (void) state;
+        static const struct {
+                const char *fixture, *dev;
+                enum health h;
+                const char *word;
+        } t[] = {
+                { "clean-raid1", "md0", HEALTH_OK, "2 of 2 in sync" },
+                { "degraded", "/dev/md0", HEALTH_DEGRADED, "degraded (1 missing)" },
+                { "faulty", "md0", HEALTH_DEGRADED, "member loop1 faulty" },
+                { "recovering", "md0", HEALTH_DEGRADED, "recovery 6%" },
+                { "resync", "md0", HEALTH_DEGRADED, "resync 6%" },
+                { "inactive", "md0", HEALTH_FAILED, "inactive" },
+                { "readonly", "md0", HEALTH_FAILED, "read-only" },
+                { "read-auto", "md0", HEALTH_OK, "read-auto" },
+                { "named", "/dev/md/db", HEALTH_OK, "2 of 2 in sync" },
+                { "checked-mismatch", "md0", HEALTH_OK, "mismatch_cnt 14336" },
+                /* stopped: not in sysfs at all */
+                { "assemble-incomplete", "/dev/md0", HEALTH_FAILED, "no such md array" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                char root[128];
+                snprintf(root, sizeof root, MDFIX "%s", t[i].fixture);
+                struct raid_ctx ctx = { .sysroot_fd = open_root(root), .live = false };
+                struct raid_report rep;
+                char *devs[] = { (char *) t[i].dev };
+                assert_int_equal(raid_check(&ctx, devs, 1, &rep), 0);
+                assert_int_equal(rep.n, 1);
+                printf("# %s: %s\n", t[i].fixture, rep.results[0].reason);
+                want_result(&rep.results[0], t[i].dev, RAID_KIND_MD, t[i].h, t[i].word);
+                assert_int_equal(raid_report_health(&rep), t[i].h);
+                raid_report_done(&rep);
+                close(ctx.sysroot_fd);
+        }
+}
+
+static void test_check_md_json(void **state) {
+        (void) state;
+        struct raid_ctx ctx = { .sysroot_fd = open_root(MDFIX "faulty") };
+        struct raid_report rep;
+
+        /* no names: every array under the sysroot, named /dev/mdN */
+        assert_int_equal(raid_check(&ctx, NULL, 0, &rep), 0);
+        assert_int_equal(rep.n, 1);
+        struct json_object *o = raid_report_to_json(&rep);
+        struct json_object *a = field(o, "devices");
+        assert_int_equal(json_object_array_length(a), 1);
+        struct json_object *d = json_object_array_get_idx(a, 0);
+        assert_string_equal(sfield(d, "device"), "/dev/md0");
+        assert_string_equal(sfield(d, "kind"), "md");
+        assert_string_equal(sfield(d, "health"), "degraded");
+        assert_string_equal(sfield(d, "reason"), rep.results[0].reason);
+        assert_string_equal(sfield(d, "level"), "raid1");
+        assert_string_equal(sfield(d, "array_state"), "clean");
+        assert_int_equal(json_object_get_int(field(d, "degraded")), 1);
+        assert_int_equal(json_object_get_int(field(d, "raid_disks")), 2);
+        struct json_object *m = field(d, "members");
+        assert_int_equal(json_object_array_length(m), 2);
+        struct json_object *m1 = json_object_array_get_idx(m, 1);
+        assert_string_equal(sfield(m1, "name"), "loop1");
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(field(m1, "state"), 0)), "faulty");
+        assert_string_equal(sfield(m1, "slot"), "none");
+        assert_int_equal(json_object_get_int(field(json_object_array_get_idx(m, 0), "slot")), 0);
+        json_object_put(o);
+        raid_report_done(&rep);
+        close(ctx.sysroot_fd);
+}
+
+static void test_check_dm(void **state) {
+        struct scratch *s = *state;
+        struct raid_ctx ctx = { .sysroot_fd = s->fd, .live = true, .dm_query = fake_query };
+        struct raid_report rep;
+        char *devs[] = { "/dev/mapper/mp", "r1", "/dev/disk/by-id/dm-name-mp", "/dev/mapper/gone", "lv",
+                         "/dev/sda", "/dev/disk/by-id/none", "/dev/md/nosuch" };
+
+        assert_int_equal(raid_check(&ctx, devs, ELEMENTSOF(devs), &rep), 0);
+        assert_int_equal(rep.n, ELEMENTSOF(devs));
+        want_result(&rep.results[0], "/dev/mapper/mp", RAID_KIND_DM_MULTIPATH, HEALTH_DEGRADED, "");
+        want_result(&rep.results[1], "r1", RAID_KIND_DM_RAID, HEALTH_OK, "");
+        want_result(&rep.results[2], "/dev/disk/by-id/dm-name-mp", RAID_KIND_DM_MULTIPATH, HEALTH_DEGRADED, "");
+        want_result(&rep.results[3], "/dev/mapper/gone", RAID_KIND_DM, HEALTH_FAILED, "no such device-mapper device");
+        want_result(&rep.results[4], "lv", RAID_KIND_DM, HEALTH_UNKNOWN,
+                    "no raid, mirror or multipath target (targets: linear)");
+        want_result(&rep.results[5], "/dev/sda", RAID_KIND_NONE, HEALTH_UNKNOWN,
+                    "neither an md array nor a device-mapper device");
+        want_result(&rep.results[6], "/dev/disk/by-id/none", RAID_KIND_NONE, HEALTH_FAILED, "no such device");
+        want_result(&rep.results[7], "/dev/md/nosuch", RAID_KIND_MD, HEALTH_FAILED, "no such md array");
+        /* the worst: failed beats unknown and degraded */
+        assert_int_equal(raid_report_health(&rep), HEALTH_FAILED);
+
+        /* multipath JSON: each path group with its paths and their states */
+        struct json_object *o = raid_report_to_json(&rep);
+        struct json_object *d = json_object_array_get_idx(field(o, "devices"), 0);
+        assert_string_equal(sfield(d, "kind"), "dm-multipath");
+        assert_string_equal(sfield(d, "dm_name"), "mp");
+        assert_string_equal(sfield(d, "devnum"), "253:2");
+        assert_string_equal(sfield(d, "health"), "degraded"); /* the device's, not overwritten by the target's */
+        assert_int_equal(json_object_get_int(field(d, "active_paths")), 1);
+        struct json_object *g = json_object_array_get_idx(field(d, "groups"), 0);
+        struct json_object *p = field(g, "paths");
+        assert_int_equal(json_object_array_length(p), 2);
+        /* "8:0 F 1 8:16 A 0" in mp-rr-one-failed.status */
+        assert_string_equal(sfield(json_object_array_get_idx(p, 0), "device"), "8:0");
+        assert_string_equal(sfield(json_object_array_get_idx(p, 0), "state"), "failed");
+        assert_string_equal(sfield(json_object_array_get_idx(p, 1), "device"), "8:16");
+        assert_string_equal(sfield(json_object_array_get_idx(p, 1), "state"), "active");
+        json_object_put(o);
+        raid_report_done(&rep);
+
+        /* everything: md arrays under the sysroot (none have files here:
+         * unknown), then the dm devices the query lists */
+        assert_int_equal(raid_check(&ctx, NULL, 0, &rep), 0);
+        assert_int_equal(rep.n, 5);
+        assert_string_equal(rep.results[0].device, "/dev/md1");
+        assert_int_equal(rep.results[0].health, HEALTH_UNKNOWN);
+        assert_string_equal(rep.results[2].device, "/dev/md10");
+        want_result(&rep.results[3], "/dev/mapper/mp", RAID_KIND_DM_MULTIPATH, HEALTH_DEGRADED, "");
+        want_result(&rep.results[4], "/dev/mapper/r1", RAID_KIND_DM_RAID, HEALTH_OK, "");
+        raid_report_done(&rep);
+
+        /* not live: dm is not asked */
+        ctx.live = false;
+        char *one[] = { "/dev/mapper/mp" };
+        assert_int_equal(raid_check(&ctx, one, 1, &rep), 0);
+        want_result(&rep.results[0], "/dev/mapper/mp", RAID_KIND_DM, HEALTH_UNKNOWN, "not under --sysroot");
+        raid_report_done(&rep);
+
+        /* no device-mapper in the kernel: a named dm device cannot be judged,
+         * and the listing has none */
+        ctx.live = true;
+        ctx.dm_query = no_dm_query;
+        assert_int_equal(raid_check(&ctx, one, 1, &rep), 0);
+        want_result(&rep.results[0], "/dev/mapper/mp", RAID_KIND_DM, HEALTH_UNKNOWN, "no device-mapper here");
+        raid_report_done(&rep);
+        assert_int_equal(raid_check(&ctx, NULL, 0, &rep), 0);
+        assert_int_equal(rep.n, 3); /* md1 md2 md10 */
+        raid_report_done(&rep);
+
+        assert_int_equal(raid_check(NULL, NULL, 0, &rep), -EINVAL);
+        assert_int_equal(raid_check(&ctx, NULL, 1, &rep), -EINVAL);
+}
+
+static void test_dm_two_targets(void **state) {
+        (void) state;
+        struct dmh_device *d = calloc(1, sizeof *d);
+        struct raid_result r;
+
+        make_dev(d, "two", 9, two, 2);
+        assert_int_equal(raid_result_from_dm("/dev/mapper/two", d, &r), 0);
+        assert_int_equal(r.kind, RAID_KIND_DM_MIRROR); /* the first judged target's */
+        assert_int_equal(r.health, HEALTH_DEGRADED);   /* the worst */
+        assert_non_null(strstr(r.reason, "target 0 (mirror): "));
+        assert_non_null(strstr(r.reason, "; target 1 (raid): "));
+        struct json_object *t = field(r.details, "targets");
+        assert_int_equal(json_object_array_length(t), 2);
+        assert_int_equal(json_object_get_int(field(json_object_array_get_idx(t, 1), "start")), 1000);
+        assert_string_equal(sfield(json_object_array_get_idx(t, 1), "health"), "degraded");
+        raid_result_done(&r);
+        raid_result_done(&r); /* twice is harmless */
+        dmh_devices_free(d, 1);
+
+        d = calloc(1, sizeof *d);
+        make_dev(d, "dead", 5, leg_dead, 1);
+        assert_int_equal(raid_result_from_dm("/dev/dm-5", d, &r), 0);
+        assert_int_equal(r.kind, RAID_KIND_DM_RAID);
+        assert_int_equal(r.health, HEALTH_DEGRADED);
+        assert_int_equal(json_object_get_int(field(r.details, "dead_legs")), 1);
+        raid_result_done(&r);
+        dmh_devices_free(d, 1);
+}
+
+/* ------------------------------------------------------------ transitions */
+
+static void test_transitions(void **state) {
+        (void) state;
+        struct raid_result a[] = {
+                { .device = "/dev/md0", .health = HEALTH_OK },
+                { .device = "/dev/mapper/mp", .health = HEALTH_OK },
+        };
+        struct raid_result b[] = {
+                { .device = "/dev/md0", .health = HEALTH_DEGRADED },
+                { .device = "/dev/mapper/mp", .health = HEALTH_OK },
+                { .device = "/dev/md1", .health = HEALTH_FAILED },
+        };
+        struct raid_report prev = { a, 2 }, cur = { b, 3 };
+        enum health before;
+
+        assert_true(raid_health_changed(&prev, &b[0], &before));
+        assert_int_equal(before, HEALTH_OK);
+        assert_false(raid_health_changed(&prev, &b[1], &before));
+        assert_int_equal(before, HEALTH_OK);
+        assert_true(raid_health_changed(&prev, &b[2], &before)); /* new */
+        assert_int_equal(before, _HEALTH_INVALID);
+        assert_true(raid_health_changed(NULL, &b[1], &before)); /* first round */
+        assert_int_equal(before, _HEALTH_INVALID);
+        assert_false(raid_health_changed(&cur, &b[0], NULL)); /* same again: no second log */
+
+        assert_int_equal(raid_report_health(&prev), HEALTH_OK);
+        assert_int_equal(raid_report_health(&cur), HEALTH_FAILED);
+        struct raid_report empty = {};
+        assert_int_equal(raid_report_health(&empty), HEALTH_UNKNOWN);
+        assert_ptr_equal(raid_report_find(&cur, "/dev/md1"), &b[2]);
+        assert_null(raid_report_find(&cur, "/dev/md9"));
+}
+
+static void test_exit_codes(void **state) {
+        (void) state;
+        /* tandem-raid(8): 0 ok, 1 unknown, 3 degraded, 4 failed */
+        assert_int_equal(raid_health_exit_status(HEALTH_OK), 0);
+        assert_int_equal(raid_health_exit_status(HEALTH_UNKNOWN), 1);
+        assert_int_equal(raid_health_exit_status(HEALTH_DEGRADED), 3);
+        assert_int_equal(raid_health_exit_status(HEALTH_FAILED), 4);
+        /* OCF 1.1: OCF_SUCCESS 0, OCF_ERR_GENERIC 1, OCF_DEGRADED 190 */
+        assert_int_equal(raid_health_ocf_status(HEALTH_OK), 0);
+        assert_int_equal(raid_health_ocf_status(HEALTH_DEGRADED), 190);
+        assert_int_equal(raid_health_ocf_status(HEALTH_FAILED), 1);
+        assert_int_equal(raid_health_ocf_status(HEALTH_UNKNOWN), 1);
+        assert_string_equal(raid_kind_to_string(RAID_KIND_DM_MULTIPATH), "dm-multipath");
+        assert_null(raid_kind_to_string(_RAID_KIND_MAX));
+        assert_int_equal(raid_kind_from_dmh(DMH_MIRROR), RAID_KIND_DM_MIRROR);
+        assert_int_equal(raid_kind_from_dmh(_DMH_KIND_MAX), _RAID_KIND_INVALID);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_classify),
+                cmocka_unit_test_setup_teardown(test_resolve, scratch_setup, scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_list_md, scratch_setup, scratch_teardown),
+                cmocka_unit_test(test_check_md_fixtures),
+                cmocka_unit_test(test_check_md_json),
+                cmocka_unit_test_setup_teardown(test_check_dm, scratch_setup, scratch_teardown),
+                cmocka_unit_test(test_dm_two_targets),
+                cmocka_unit_test(test_transitions),
+                cmocka_unit_test(test_exit_codes),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
