@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The shared volume (DESIGN.md, Storage -> Volume; invariants I1, I5, I6):
+ * find it with libblkid, check it, mount it with libmount, end the
+ * processes that hold it, unmount it, and monitor it.
+ *
+ * Pure parts (storage/volume.c, no I/O): device strings and option checks,
+ * fsck exit codes, /proc/PID/maps lines, PID names, and matching a parsed
+ * mount table against the volume. The I/O parts: lookup (storage/
+ * volume-blkid.c), holders through a movable /proc root (storage/
+ * volume-proc.c), fsck, mount, unmount and monitor (storage/volume-ops.c).
+ * Nothing here logs: failures come back as -errno, with a reason in words
+ * where one helps. ret_* outputs are untouched on failure. */
+#pragma once
+
+#include <libmount/libmount.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tandem/config.h"
+#include "tandem/macro.h"
+
+/* How a device string names the device. */
+enum vol_tag {
+        VOL_TAG_PATH,           /* /dev/... */
+        VOL_TAG_UUID,
+        VOL_TAG_LABEL,
+        VOL_TAG_PARTUUID,
+        _VOL_TAG_MAX,
+        _VOL_TAG_INVALID = -EINVAL,
+};
+
+struct vol_spec {
+        enum vol_tag tag;
+        const char *value;      /* points into the parsed string: the path, or what follows "TAG=" */
+};
+
+/* Splits a device string (UUID=, LABEL=, PARTUUID= or an absolute /dev path) into *ret. Returns 0 or -EINVAL with *ret_reason set. */
+int vol_spec_parse(const char *s, struct vol_spec *ret, const char **ret_reason);
+/* Returns the blkid tag name of a tag ("UUID"), "path" for a path, or NULL. */
+const char *vol_tag_to_string(enum vol_tag t);
+/* Checks a filesystem type as the config does (not "auto"). Returns 0 or -EINVAL with *ret_reason set. */
+int vol_check_fstype(const char *s, const char **ret_reason);
+/* Checks a mount point: absolute, normalised, not "/". Returns 0 or -EINVAL with *ret_reason set. */
+int vol_check_mountpoint(const char *s, const char **ret_reason);
+/* Checks a mount option string with libmount's parser; refuses bind, rbind, move, remount, loop. Returns 0 or -EINVAL with *ret_reason set. */
+int vol_check_options(const char *s, const char **ret_reason);
+
+/* What an fsck exit status means (fsck(8): a sum of 1 corrected, 2 reboot,
+ * 4 uncorrected, 8 operational error, 16 usage, 32 cancelled, 128 shared
+ * library error). The worst bit decides. */
+enum vol_fsck_verdict {
+        VOL_FSCK_CLEAN,         /* 0 */
+        VOL_FSCK_CORRECTED,     /* 1: errors corrected; mountable */
+        VOL_FSCK_REBOOT,        /* 2 (+1): corrected, "reboot" (only matters for /); mountable */
+        VOL_FSCK_UNCORRECTED,   /* 4: errors left; not mountable */
+        VOL_FSCK_FAILED,        /* 8, 16, 32, 128, a signal, or no valid status; not mountable */
+        _VOL_FSCK_VERDICT_MAX,
+        _VOL_FSCK_VERDICT_INVALID = -EINVAL,
+};
+
+/* Classifies an fsck exit status (0..255; negative: killed by a signal). Returns the verdict. */
+enum vol_fsck_verdict vol_fsck_classify(int status);
+/* Returns true when a filesystem with this verdict may be mounted. */
+bool vol_fsck_mountable(enum vol_fsck_verdict v);
+/* Returns a short word for a verdict ("corrected"), or NULL. */
+const char *vol_fsck_verdict_to_string(enum vol_fsck_verdict v);
+/* Writes every meaning in an fsck exit status into buf ("1 (errors corrected)"); returns buf. */
+char *vol_fsck_describe(int status, char *buf, size_t n);
+
+#define VOL_FSCK_ARGV_MAX 6
+/* Fills argv (NULL-terminated) with the fsck command the policy asks for:
+ * auto: "e2fsck -p DEV" for ext2/3/4, none for xfs and others; always:
+ * "e2fsck -f -p DEV" for ext2/3/4, "fsck.xfs -f DEV" for xfs (which runs
+ * xfs_repair and maps its codes to fsck's), "fsck.TYPE -a DEV" otherwise;
+ * never: none. Returns 1 and a command, 0 when none is wanted, -EINVAL. */
+int vol_fsck_command(enum cfg_fsck policy, const char *fstype, const char *device,
+                     const char *argv[static VOL_FSCK_ARGV_MAX]);
+
+/* One line of /proc/PID/maps: "start-end perms offset MAJ:MIN inode [path]" (hex device numbers). */
+struct vol_maps_entry {
+        unsigned major, minor;
+        uint64_t inode;
+        const char *path;       /* into the line; NULL for an anonymous mapping */
+        size_t path_len;
+};
+
+/* Parses one maps line (without its newline). Returns 0 or -EBADMSG. */
+int vol_parse_maps_line(const char *s, size_t n, struct vol_maps_entry *ret);
+/* Looks through the whole text of a maps file for a file mapping on device
+ * major:minor (inode != 0). Sets *ret. Returns 0 or -EBADMSG (a line that is
+ * not a maps line). */
+int vol_maps_uses_dev(const char *s, size_t n, unsigned major, unsigned minor, bool *ret);
+/* Parses a /proc directory name as a PID (decimal, > 0, no sign or leading 0). Returns 0 or -EINVAL. */
+int vol_parse_pid(const char *s, pid_t *ret);
+
+/* Why a process holds the filesystem. */
+enum {
+        VOL_HELD_CWD = 1 << 0,
+        VOL_HELD_ROOT = 1 << 1,
+        VOL_HELD_EXE = 1 << 2,
+        VOL_HELD_FD = 1 << 3,
+        VOL_HELD_MAP = 1 << 4,
+};
+
+/* Writes the reasons as words ("cwd, open file") into buf; returns buf. */
+char *vol_held_describe(unsigned why, char *buf, size_t n);
+
+enum vol_ended {
+        VOL_ENDED_NO,           /* still there (or never signalled) */
+        VOL_ENDED_GONE,         /* gone, or let go, before any signal */
+        VOL_ENDED_TERM,         /* ended after SIGTERM */
+        VOL_ENDED_KILL,         /* ended after SIGKILL */
+        _VOL_ENDED_MAX,
+        _VOL_ENDED_INVALID = -EINVAL,
+};
+
+/* Returns a word for how a holder ended ("TERM"), or NULL. */
+const char *vol_ended_to_string(enum vol_ended e);
+
+struct vol_holder {
+        pid_t pid;
+        char comm[17];
+        unsigned why;           /* VOL_HELD_* */
+        bool spared;            /* PID 1 or ourselves: never signalled */
+        enum vol_ended ended;
+};
+
+/* Where the volume stands in a mount table. */
+enum vol_mount_state {
+        VOL_MOUNT_NONE,         /* the device is not mounted, nothing is on the mount point */
+        VOL_MOUNT_OK,           /* the device's root is mounted on the mount point (on top) */
+        VOL_MOUNT_ELSEWHERE,    /* the device is mounted, but not on the mount point; where says where */
+        VOL_MOUNT_OTHER,        /* another filesystem is on the mount point; where names its source */
+        _VOL_MOUNT_STATE_MAX,
+        _VOL_MOUNT_STATE_INVALID = -EINVAL,
+};
+
+struct vol_mount_match {
+        enum vol_mount_state state;
+        const char *where;      /* into the table; see above */
+        bool read_only;         /* VOL_MOUNT_OK: mounted ro */
+        int mount_id;           /* VOL_MOUNT_OK */
+};
+
+/* Matches a mount table (as libmount parses /proc/self/mountinfo) against
+ * device dev and the canonical mount point target. The topmost mount on
+ * target counts. Returns 0 with *ret set, or -EINVAL. */
+int vol_mount_match(struct libmnt_table *tb, dev_t dev, const char *target, struct vol_mount_match *ret);
+/* Returns a word for a mount state ("elsewhere"), or NULL. */
+const char *vol_mount_state_to_string(enum vol_mount_state s);
+
+/* --- I/O ------------------------------------------------------------------ */
+
+struct vol_device {
+        char *devname;          /* /dev/loop3 */
+        dev_t devno;
+        char *fstype;           /* what blkid found on it */
+        char *uuid, *label;     /* NULL when the filesystem has none */
+};
+
+/* Finds the device for spec with libblkid. A tag is looked for over every
+ * block device, so two devices with one LABEL are found as two. Then probes
+ * the device afresh and, when fstype is not NULL, checks its type. Returns
+ * 0; -ENOENT when nothing matches; -ENOTUNIQ when several do; -ENOTBLK
+ * for a path that is not a block device; -EMEDIUMTYPE when the type
+ * differs (or none is found); -EINVAL for a bad spec; another -errno.
+ * *ret_reason (may be NULL) gets a message in words on failure. */
+int vol_lookup(const char *spec, const char *fstype, struct vol_device *ret, char **ret_reason);
+/* Frees the strings in d and zeroes it; accepts NULL. */
+void vol_device_done(struct vol_device *d);
+
+/* Reads <proc>/self/mountinfo with libmount. Returns 0 with a new table, or -errno. */
+int vol_read_mounts(int proc_fd, struct libmnt_table **ret);
+/* vol_read_mounts() and vol_mount_match() in one; *ret_where gets a copy of
+ * where (or NULL). Returns 0 or -errno. */
+int vol_mount_state(int proc_fd, dev_t dev, const char *target, struct vol_mount_match *ret, char **ret_where);
+
+/* Checks that path is a directory and not a symlink, and writes its
+ * canonical path. Returns 0; -ENOENT; -ELOOP for a symlink; -ENOTDIR;
+ * another -errno. */
+int vol_mountpoint_resolve(const char *path, char **ret_canonical);
+
+/* Runs argv (a vol_fsck_command()) with posix_spawn, its stdout sent to
+ * our stderr, and waits. *ret_status gets the exit status, or -SIGNUM.
+ * Returns 0 or -errno (e.g. -ENOENT: no such program). */
+int vol_fsck_run(const char *const *argv, int *ret_status);
+
+/* Mounts d on target through libmount, which parses options. Returns 0 or
+ * -errno; *ret_reason (may be NULL) gets libmount's message on failure. */
+int vol_mount(const struct vol_device *d, const char *target, const char *fstype, const char *options,
+              char **ret_reason);
+
+/* Lists the processes under <proc> that hold the filesystem with st_dev
+ * dev: by cwd, root, exe, open fds (stat through the magic link) and file
+ * maps (device field of maps). Identity, never path strings. PID 1 and
+ * self are listed with spared set. Processes that vanish while being read
+ * are skipped. Returns 0 with a new array (sorted by PID), or -errno. */
+int vol_find_holders(int proc_fd, dev_t dev, pid_t self, struct vol_holder **ret, size_t *ret_n);
+
+struct vol_umount_report {
+        struct vol_holder *holders;     /* as first found, with how each ended */
+        size_t n_holders;
+        bool unmounted;                 /* false: it was not mounted (nothing done) */
+        char *reason;                   /* in words, on failure */
+};
+
+/* Stops using the filesystem dev mounted at target: syncfs, holders get
+ * TERM, then KILL once stop_timeout has passed, then a normal unmount
+ * (never lazy). Sleeps through sleep_fn between looks. Returns 0, or
+ * -EBUSY (a holder would not go, or a spared process holds it), or
+ * another -errno; the report says what was done either way. */
+int vol_umount(int proc_fd, const char *target, dev_t dev, usec_t stop_timeout, int (*sleep_fn)(usec_t),
+               struct vol_umount_report *ret);
+/* Frees what a report holds and zeroes it; accepts NULL. */
+void vol_umount_report_done(struct vol_umount_report *r);
+
+/* Monitor depth 10: reads the first logical block of devname with
+ * O_DIRECT into an aligned buffer. Returns 0 or -errno. */
+int vol_read_block(const char *devname);
+/* Monitor depth 20: writes, fsyncs, reads back (O_DIRECT where the
+ * filesystem allows) and removes a probe file in <target>/.tandem-monitor/.
+ * Returns 0; -EROFS when the mount is read-only (nothing written); -EIO
+ * when the read-back differs; another -errno. */
+int vol_write_probe(const char *target);
+
+#define VOL_PROBE_DIR ".tandem-monitor"

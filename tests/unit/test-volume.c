@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The volume module's pure parts on literal strings (proc(5) maps lines,
+ * fsck(8) exit codes, device strings and options), and the /proc readers
+ * on fake trees (tests/fixtures/proc/, see each SOURCE). Run from the repo
+ * root. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tandem/volume.h"
+
+#define HOLDERS "tests/fixtures/proc/holders"
+#define MOUNTS "tests/fixtures/proc/mounts"
+
+#define S(lit) lit, sizeof(lit) - 1
+
+static void test_spec(void **state) {
+        struct vol_spec s = { .tag = _VOL_TAG_INVALID };
+        const char *why = NULL;
+        (void) state;
+
+        assert_int_equal(vol_spec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, &why), 0);
+        assert_int_equal(s.tag, VOL_TAG_UUID);
+        assert_string_equal(s.value, "3f1c0d2e-aa01-4b5e-9c1d-0123456789ab");
+        assert_int_equal(vol_spec_parse("LABEL=db data", &s, &why), 0);
+        assert_int_equal(s.tag, VOL_TAG_LABEL);
+        assert_string_equal(s.value, "db data");
+        assert_int_equal(vol_spec_parse("PARTUUID=0a1b2c3d-01", &s, &why), 0);
+        assert_int_equal(s.tag, VOL_TAG_PARTUUID);
+        assert_int_equal(vol_spec_parse("/dev/disk/by-id/wwn-0x6001", &s, &why), 0);
+        assert_int_equal(s.tag, VOL_TAG_PATH);
+        assert_string_equal(vol_tag_to_string(VOL_TAG_LABEL), "LABEL");
+
+        s.tag = VOL_TAG_LABEL;
+        why = NULL;
+        assert_int_equal(vol_spec_parse("LABEL=", &s, &why), -EINVAL);
+        assert_non_null(why);
+        assert_int_equal(vol_spec_parse("TYPE=ext4", &s, &why), -EINVAL);
+        assert_int_equal(vol_spec_parse("UUID=not-hex!", &s, &why), -EINVAL);
+        assert_int_equal(vol_spec_parse("/etc/passwd", &s, &why), -EINVAL);
+        assert_int_equal(vol_spec_parse("/dev/", &s, &why), -EINVAL);
+        assert_int_equal(vol_spec_parse("/dev/../etc/x", &s, &why), -EINVAL);
+        assert_int_equal(vol_spec_parse("LABEL=a\nb", &s, &why), -EINVAL);
+        assert_int_equal(vol_spec_parse("sdb1", &s, &why), -EINVAL);
+        assert_int_equal(s.tag, VOL_TAG_LABEL); /* untouched */
+}
+
+static void test_checks(void **state) {
+        const char *why = NULL;
+        (void) state;
+
+        assert_int_equal(vol_check_fstype("ext4", &why), 0);
+        assert_int_equal(vol_check_fstype("xfs", &why), 0);
+        assert_int_equal(vol_check_fstype("auto", &why), -EINVAL);
+        assert_non_null(why);
+        assert_int_equal(vol_check_fstype("", &why), -EINVAL);
+        assert_int_equal(vol_check_fstype("ext4,xfs", &why), -EINVAL);
+        assert_int_equal(vol_check_fstype("EXT4", &why), -EINVAL);
+
+        assert_int_equal(vol_check_mountpoint("/srv/db", &why), 0);
+        assert_int_equal(vol_check_mountpoint("/", &why), -EINVAL);
+        assert_int_equal(vol_check_mountpoint("srv/db", &why), -EINVAL);
+        assert_int_equal(vol_check_mountpoint("/srv/db/", &why), -EINVAL);
+        assert_int_equal(vol_check_mountpoint("/srv//db", &why), -EINVAL);
+        assert_int_equal(vol_check_mountpoint("/srv/../db", &why), -EINVAL);
+        assert_int_equal(vol_check_mountpoint("/srv/db/..", &why), -EINVAL);
+        assert_int_equal(vol_check_mountpoint("/srv/./db", &why), -EINVAL);
+
+        assert_int_equal(vol_check_options("defaults", &why), 0);
+        assert_int_equal(vol_check_options("noatime,data=ordered", &why), 0);
+        assert_int_equal(vol_check_options("ro", &why), 0);
+        assert_int_equal(vol_check_options("context=\"system_u:object_r:tmp_t:s0\",noatime", &why), 0);
+        why = NULL;
+        assert_int_equal(vol_check_options("noatime,bind", &why), -EINVAL);
+        assert_non_null(why);
+        assert_int_equal(vol_check_options("remount,ro", &why), -EINVAL);
+        assert_int_equal(vol_check_options("loop", &why), -EINVAL);
+        assert_int_equal(vol_check_options("noatime,,ro", &why), -EINVAL);
+        assert_int_equal(vol_check_options(",ro", &why), -EINVAL);
+        assert_int_equal(vol_check_options("ro,", &why), -EINVAL);
+        assert_int_equal(vol_check_options("", &why), -EINVAL);
+        assert_int_equal(vol_check_options("a\tb", &why), -EINVAL);
+        /* "bindx" is not "bind" */
+        assert_int_equal(vol_check_options("bindx", &why), 0);
+}
+
+static void test_fsck_classify(void **state) {
+        char buf[160];
+        (void) state;
+
+        /* fsck(8) EXIT STATUS: the sum of these */
+        assert_int_equal(vol_fsck_classify(0), VOL_FSCK_CLEAN);
+        assert_int_equal(vol_fsck_classify(1), VOL_FSCK_CORRECTED);
+        assert_int_equal(vol_fsck_classify(2), VOL_FSCK_REBOOT);
+        assert_int_equal(vol_fsck_classify(3), VOL_FSCK_REBOOT);
+        assert_int_equal(vol_fsck_classify(4), VOL_FSCK_UNCORRECTED);
+        assert_int_equal(vol_fsck_classify(5), VOL_FSCK_UNCORRECTED);
+        assert_int_equal(vol_fsck_classify(8), VOL_FSCK_FAILED);
+        assert_int_equal(vol_fsck_classify(12), VOL_FSCK_FAILED);
+        assert_int_equal(vol_fsck_classify(16), VOL_FSCK_FAILED);
+        assert_int_equal(vol_fsck_classify(32), VOL_FSCK_FAILED);
+        assert_int_equal(vol_fsck_classify(128), VOL_FSCK_FAILED);
+        assert_int_equal(vol_fsck_classify(-9), VOL_FSCK_FAILED);   /* SIGKILL */
+        assert_int_equal(vol_fsck_classify(256), VOL_FSCK_FAILED);
+
+        assert_true(vol_fsck_mountable(VOL_FSCK_CLEAN));
+        assert_true(vol_fsck_mountable(VOL_FSCK_CORRECTED));
+        assert_true(vol_fsck_mountable(VOL_FSCK_REBOOT));
+        assert_false(vol_fsck_mountable(VOL_FSCK_UNCORRECTED));
+        assert_false(vol_fsck_mountable(VOL_FSCK_FAILED));
+        assert_string_equal(vol_fsck_verdict_to_string(VOL_FSCK_UNCORRECTED), "uncorrected");
+        assert_null(vol_fsck_verdict_to_string(_VOL_FSCK_VERDICT_MAX));
+
+        assert_string_equal(vol_fsck_describe(0, buf, sizeof buf), "0 (no errors)");
+        assert_string_equal(vol_fsck_describe(1, buf, sizeof buf), "1 (errors corrected)");
+        assert_string_equal(vol_fsck_describe(3, buf, sizeof buf), "3 (errors corrected, reboot wanted)");
+        assert_string_equal(vol_fsck_describe(12, buf, sizeof buf), "12 (errors left uncorrected, operational error)");
+        assert_string_equal(vol_fsck_describe(-15, buf, sizeof buf), "killed by signal 15");
+        /* truncated, always terminated */
+        assert_string_equal(vol_fsck_describe(1, buf, 6), "1 (er");
+        assert_string_equal(vol_fsck_describe(1, buf, 1), "");
+}
+
+static void test_fsck_command(void **state) {
+        const char *argv[VOL_FSCK_ARGV_MAX];
+        (void) state;
+
+        assert_int_equal(vol_fsck_command(CFG_FSCK_AUTO, "ext4", "/dev/sdb1", argv), 1);
+        assert_string_equal(argv[0], "e2fsck");
+        assert_string_equal(argv[1], "-p");
+        assert_string_equal(argv[2], "/dev/sdb1");
+        assert_null(argv[3]);
+        assert_int_equal(vol_fsck_command(CFG_FSCK_AUTO, "ext2", "/dev/sdb1", argv), 1);
+        assert_int_equal(vol_fsck_command(CFG_FSCK_AUTO, "xfs", "/dev/sdb1", argv), 0);
+        assert_int_equal(vol_fsck_command(CFG_FSCK_NEVER, "ext4", "/dev/sdb1", argv), 0);
+        assert_int_equal(vol_fsck_command(CFG_FSCK_ALWAYS, "ext3", "/dev/sdb1", argv), 1);
+        assert_string_equal(argv[0], "e2fsck");
+        assert_string_equal(argv[1], "-f");
+        assert_string_equal(argv[2], "-p");
+        assert_string_equal(argv[3], "/dev/sdb1");
+        assert_null(argv[4]);
+        assert_int_equal(vol_fsck_command(CFG_FSCK_ALWAYS, "xfs", "/dev/sdb1", argv), 1);
+        assert_string_equal(argv[0], "fsck.xfs");
+        assert_string_equal(argv[1], "-f");
+        assert_int_equal(vol_fsck_command(CFG_FSCK_ALWAYS, "btrfs", "/dev/sdb1", argv), -EOPNOTSUPP);
+        assert_int_equal(vol_fsck_command(CFG_FSCK_AUTO, "auto", "/dev/sdb1", argv), -EINVAL);
+        assert_int_equal(vol_fsck_command(_CFG_FSCK_MAX, "ext4", "/dev/sdb1", argv), -EINVAL);
+}
+
+static void test_maps_line(void **state) {
+        struct vol_maps_entry e = {};
+        (void) state;
+
+        assert_int_equal(vol_parse_maps_line(S("7f3a2c000000-7f3a2c001000 r--s 00000000 08:11 12                         /srv/db/data/f1"), &e), 0);
+        assert_int_equal(e.major, 8);
+        assert_int_equal(e.minor, 0x11);
+        assert_int_equal(e.inode, 12);
+        assert_int_equal(e.path_len, strlen("/srv/db/data/f1"));
+        assert_memory_equal(e.path, "/srv/db/data/f1", e.path_len);
+        /* a 12-bit major and 20-bit minor, in hex (show_map_vma()) */
+        assert_int_equal(vol_parse_maps_line(S("00400000-00452000 r-xp 00000000 103:1a2b3 2883584 /usr/bin/x"), &e), 0);
+        assert_int_equal(e.major, 0x103);
+        assert_int_equal(e.minor, 0x1a2b3);
+        /* anonymous: no path */
+        assert_int_equal(vol_parse_maps_line(S("7ffd4b7e5000-7ffd4b806000 rw-p 00000000 00:00 0 "), &e), 0);
+        assert_int_equal(e.inode, 0);
+        assert_null(e.path);
+        assert_int_equal(vol_parse_maps_line(S("7ffd4b7e5000-7ffd4b806000 rw-p 00000000 00:00 0"), &e), 0);
+        /* a path with spaces, and "(deleted)" */
+        assert_int_equal(vol_parse_maps_line(S("7f00-8f00 r--s 00001000 fd:02 77 /srv/db/a b (deleted)"), &e), 0);
+        assert_int_equal(e.path_len, strlen("/srv/db/a b (deleted)"));
+
+        e.major = 99;
+        assert_int_equal(vol_parse_maps_line(S(""), &e), -EBADMSG);
+        assert_int_equal(vol_parse_maps_line(S("7f00-7e00 r--s 0 08:11 12 /x"), &e), -EBADMSG);  /* end < start */
+        assert_int_equal(vol_parse_maps_line(S("7f00-8f00 rw-q 0 08:11 12 /x"), &e), -EBADMSG);
+        assert_int_equal(vol_parse_maps_line(S("7f00-8f00 r--s 0 08-11 12 /x"), &e), -EBADMSG);
+        assert_int_equal(vol_parse_maps_line(S("7f00-8f00 r--s 0 1000:11 12 /x"), &e), -EBADMSG); /* major > 12 bits */
+        assert_int_equal(vol_parse_maps_line(S("7f00-8f00 r--s 0 08:11 x12 /x"), &e), -EBADMSG);
+        assert_int_equal(vol_parse_maps_line(S("7f00-8f00 r--s 0 08:11"), &e), -EBADMSG);
+        assert_int_equal(vol_parse_maps_line(S("7f00-8f00 r--s 0 08:11 12x"), &e), -EBADMSG);
+        assert_int_equal(vol_parse_maps_line(S("11111111111111111-8f00 r--s 0 08:11 12 /x"), &e), -EBADMSG);
+        assert_int_equal(e.major, 99); /* untouched */
+}
+
+static void test_maps_uses_dev(void **state) {
+        static const char maps[] =
+                "55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1311234 /usr/bin/mapper\n"
+                "55d0c1f3e000-55d0c1f5f000 rw-p 00000000 00:00 0 [heap]\n"
+                "7f3a2c000000-7f3a2c001000 r--s 00000000 08:12 12 /srv/db2/data/f1\n"
+                "7f3a2c001000-7f3a2c002000 r--s 00000000 08:13 14 /srv/db/bind/f2\n"
+                "7f3a2c002000-7f3a2c003000 rw-p 00000000 08:11 0 \n";
+        bool found = true;
+        (void) state;
+
+        /* the volume is 08:11: the look-alike /srv/db2 (08:12) and the bind
+         * mount of another filesystem at /srv/db/bind (08:13) do not count,
+         * and neither does inode 0 on 08:11 */
+        assert_int_equal(vol_maps_uses_dev(S(maps), 8, 0x11, &found), 0);
+        assert_false(found);
+        assert_int_equal(vol_maps_uses_dev(S(maps), 8, 0x12, &found), 0);
+        assert_true(found);
+        assert_int_equal(vol_maps_uses_dev(S(maps), 0xfd, 1, &found), 0);
+        assert_true(found);
+        /* the last line without its newline */
+        assert_int_equal(vol_maps_uses_dev(S("7f00-8f00 r--s 0 08:11 12 /srv/x"), 8, 0x11, &found), 0);
+        assert_true(found);
+        assert_int_equal(vol_maps_uses_dev(S(""), 8, 0x11, &found), 0);
+        assert_false(found);
+        found = true;
+        assert_int_equal(vol_maps_uses_dev(S("7f00-8f00 r--s 0 08:11 12 /x\ngarbage\n"), 8, 0x11, &found), -EBADMSG);
+        assert_true(found); /* untouched */
+}
+
+static void test_pid(void **state) {
+        pid_t p = 7;
+        (void) state;
+        assert_int_equal(vol_parse_pid("1", &p), 0);
+        assert_int_equal(p, 1);
+        assert_int_equal(vol_parse_pid("4194304", &p), 0);
+        assert_int_equal(p, 4194304);
+        p = 7;
+        assert_int_equal(vol_parse_pid("0", &p), -EINVAL);
+        assert_int_equal(vol_parse_pid("01", &p), -EINVAL);
+        assert_int_equal(vol_parse_pid("-1", &p), -EINVAL);
+        assert_int_equal(vol_parse_pid("+1", &p), -EINVAL);
+        assert_int_equal(vol_parse_pid("self", &p), -EINVAL);
+        assert_int_equal(vol_parse_pid("12a", &p), -EINVAL);
+        assert_int_equal(vol_parse_pid("", &p), -EINVAL);
+        assert_int_equal(vol_parse_pid("99999999999", &p), -EINVAL);
+        assert_int_equal(p, 7);
+}
+
+static void test_held_describe(void **state) {
+        char buf[64];
+        (void) state;
+        assert_string_equal(vol_held_describe(VOL_HELD_CWD, buf, sizeof buf), "cwd");
+        assert_string_equal(vol_held_describe(VOL_HELD_FD | VOL_HELD_MAP, buf, sizeof buf), "open file, memory map");
+        assert_string_equal(vol_held_describe(0, buf, sizeof buf), "");
+        assert_string_equal(vol_held_describe(VOL_HELD_CWD | VOL_HELD_ROOT, buf, 6), "cwd, ");
+        assert_string_equal(vol_ended_to_string(VOL_ENDED_KILL), "KILL");
+}
+
+static const struct vol_holder *find(const struct vol_holder *h, size_t n, pid_t pid) {
+        for (size_t i = 0; i < n; i++)
+                if (h[i].pid == pid)
+                        return &h[i];
+        return NULL;
+}
+
+/* The fake tree, with the volume as the filesystem the tree is on. */
+static void test_holders_links(void **state) {
+        struct vol_holder *h = NULL;
+        size_t n = 0;
+        struct stat vol, other;
+        (void) state;
+
+        assert_int_equal(stat(HOLDERS "/srv/db", &vol), 0);
+        /* the tree's premise: /proc and /dev are other filesystems */
+        assert_int_equal(stat("/proc/sys", &other), 0);
+        assert_true(other.st_dev != vol.st_dev);
+        assert_int_equal(stat("/dev/null", &other), 0);
+        assert_true(other.st_dev != vol.st_dev);
+
+        int fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(vol_find_holders(fd, vol.st_dev, 4242, &h, &n), 0);
+        close(fd);
+
+        const struct vol_holder *x;
+        assert_non_null(x = find(h, n, 1));
+        assert_int_equal(x->why, VOL_HELD_CWD);
+        assert_true(x->spared);
+        assert_string_equal(x->comm, "systemd");
+        assert_non_null(x = find(h, n, 100));
+        assert_int_equal(x->why, VOL_HELD_CWD);
+        assert_false(x->spared);
+        assert_string_equal(x->comm, "sleep");
+        assert_int_equal(x->ended, VOL_ENDED_NO);
+        assert_non_null(x = find(h, n, 101));
+        assert_int_equal(x->why, VOL_HELD_FD);
+        assert_string_equal(x->comm, "tail");
+        assert_non_null(x = find(h, n, 102));
+        assert_int_equal(x->why, VOL_HELD_ROOT);
+        assert_non_null(x = find(h, n, 103));
+        assert_int_equal(x->why, VOL_HELD_EXE);
+        assert_non_null(x = find(h, n, 4242));
+        assert_true(x->spared);
+        /* maps on 08:11 is not this filesystem; look-alikes and the "bind
+         * mount" of another filesystem never count; a kernel thread neither */
+        assert_null(find(h, n, 104));
+        assert_null(find(h, n, 105));
+        assert_null(find(h, n, 106));
+        assert_null(find(h, n, 107));
+        assert_int_equal(n, 6);
+        for (size_t i = 1; i < n; i++)
+                assert_true(h[i - 1].pid < h[i].pid);
+        free(h);
+}
+
+/* The same tree, with the volume as device 08:11: only the map counts. */
+static void test_holders_maps(void **state) {
+        struct vol_holder *h = NULL;
+        size_t n = 0;
+        struct stat st;
+        (void) state;
+
+        assert_int_equal(stat(HOLDERS "/srv/db", &st), 0);
+        assert_true(st.st_dev != makedev(8, 0x11));
+        int fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(vol_find_holders(fd, makedev(8, 0x11), 4242, &h, &n), 0);
+        close(fd);
+        assert_int_equal(n, 1);
+        assert_int_equal(h[0].pid, 104);
+        assert_int_equal(h[0].why, VOL_HELD_MAP);
+        assert_string_equal(h[0].comm, "mapper");
+        free(h);
+
+        /* 08:12 and 08:13 are the look-alike's: they find 105, never 104 */
+        fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(vol_find_holders(fd, makedev(8, 0x13), 4242, &h, &n), 0);
+        close(fd);
+        assert_int_equal(n, 1);
+        assert_int_equal(h[0].pid, 105);
+        free(h);
+}
+
+static void test_holders_errors(void **state) {
+        struct vol_holder *h = (void *) 1;
+        size_t n = 99;
+        (void) state;
+        assert_int_equal(vol_find_holders(-1, 0, 0, &h, &n), -EINVAL);
+        int fd = open(HOLDERS "/SOURCE", O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(vol_find_holders(fd, 0, 0, &h, &n), -ENOTDIR);
+        close(fd);
+        assert_ptr_equal(h, (void *) 1);
+        assert_int_equal(n, 99);
+}
+
+static struct libmnt_table *table(const char *text) {
+        FILE *f = fmemopen((void *) text, strlen(text), "r");
+        struct libmnt_table *tb = mnt_new_table();
+        assert_non_null(f);
+        assert_non_null(tb);
+        assert_int_equal(mnt_table_parse_stream(tb, f, "test"), 0);
+        fclose(f);
+        return tb;
+}
+
+static void test_mount_match(void **state) {
+        struct vol_mount_match m;
+        (void) state;
+        struct libmnt_table *tb = table("22 1 254:0 / / rw - ext4 /dev/vda1 rw\n"
+                                        "41 22 8:17 / /srv/db rw,noatime - ext4 /dev/sdb1 rw\n"
+                                        "42 22 8:33 / /srv/db2 rw - xfs /dev/sdc1 rw\n"
+                                        "43 22 8:49 / /srv/ro ro,relatime - ext4 /dev/sdd1 ro\n");
+
+        assert_int_equal(vol_mount_match(tb, makedev(8, 17), "/srv/db", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OK);
+        assert_false(m.read_only);
+        assert_int_equal(m.mount_id, 41);
+        /* the look-alike path holds another device */
+        assert_int_equal(vol_mount_match(tb, makedev(8, 17), "/srv/db2", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        assert_string_equal(m.where, "/dev/sdc1");
+        assert_int_equal(vol_mount_match(tb, makedev(8, 17), "/srv/new", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_ELSEWHERE);
+        assert_string_equal(m.where, "/srv/db");
+        assert_int_equal(vol_mount_match(tb, makedev(8, 33), "/srv/db", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        assert_string_equal(m.where, "/dev/sdb1");
+        assert_int_equal(vol_mount_match(tb, makedev(8, 49), "/srv/ro", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OK);
+        assert_true(m.read_only);
+        assert_int_equal(vol_mount_match(tb, makedev(8, 65), "/srv/new", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_NONE);
+        /* a prefix of a mount point is not the mount point */
+        assert_int_equal(vol_mount_match(tb, makedev(8, 65), "/srv/d", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_NONE);
+        assert_int_equal(vol_mount_match(NULL, makedev(8, 65), "/srv/d", &m), -EINVAL);
+        mnt_unref_table(tb);
+}
+
+/* vol_mount_state() through a movable /proc root. */
+static void test_mount_state_fixture(void **state) {
+        struct vol_mount_match m;
+        char *where = NULL;
+        (void) state;
+        int fd = open(MOUNTS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+
+        assert_int_equal(vol_mount_state(fd, makedev(8, 17), "/srv/db", &m, &where), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OK);
+        assert_null(where);
+        /* "/srv/db\040bind" is "/srv/db bind": another device, not ours */
+        assert_int_equal(vol_mount_state(fd, makedev(8, 17), "/srv/db bind", &m, &where), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        assert_string_equal(where, "/dev/sdc1");
+        free(where);
+        where = NULL;
+        assert_int_equal(vol_mount_state(fd, makedev(8, 49), "/srv/ro", &m, &where), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OK);
+        assert_true(m.read_only);
+        /* a subdirectory of the filesystem, not its root */
+        assert_int_equal(vol_mount_state(fd, makedev(8, 65), "/srv/sub", &m, &where), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        free(where);
+        where = NULL;
+        /* covered by a tmpfs: what is on top counts */
+        assert_int_equal(vol_mount_state(fd, makedev(8, 81), "/srv/stack", &m, &where), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        assert_string_equal(where, "tmpfs");
+        free(where);
+        where = NULL;
+        assert_int_equal(vol_mount_state(fd, makedev(8, 97), "/srv/none", &m, &where), 0);
+        assert_int_equal(m.state, VOL_MOUNT_NONE);
+        close(fd);
+
+        /* a root without self/mountinfo */
+        fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        m.state = VOL_MOUNT_ELSEWHERE;
+        assert_int_equal(vol_mount_state(fd, makedev(8, 17), "/srv/db", &m, &where), -ENOENT);
+        assert_int_equal(m.state, VOL_MOUNT_ELSEWHERE);
+        close(fd);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_spec),
+                cmocka_unit_test(test_checks),
+                cmocka_unit_test(test_fsck_classify),
+                cmocka_unit_test(test_fsck_command),
+                cmocka_unit_test(test_maps_line),
+                cmocka_unit_test(test_maps_uses_dev),
+                cmocka_unit_test(test_pid),
+                cmocka_unit_test(test_held_describe),
+                cmocka_unit_test(test_holders_links),
+                cmocka_unit_test(test_holders_maps),
+                cmocka_unit_test(test_holders_errors),
+                cmocka_unit_test(test_mount_match),
+                cmocka_unit_test(test_mount_state_fixture),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
