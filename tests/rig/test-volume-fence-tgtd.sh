@@ -1,0 +1,100 @@
+#!/bin/bash
+# The fence interlock (I1) for real: the volume is a loop device, the fence
+# device a tgtd LUN. tandem-volume must refuse to mount until this node's key
+# holds the reservation, mount once it does, refuse again once the peer has
+# fenced it, and mount under --force only, saying so.
+# Exit: 0 pass, 77 skip (reason printed), 1 fail.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+. tests/rig/tgtd.sh
+. tests/rig/loop.sh
+if ! why=$(tgtd_can_run); then echo "${why#tgtd rig: skip: }"; exit 77; fi
+if ! why=$(loop_can_run); then echo "$why"; exit 77; fi
+for b in tandem-volume tandem-fence; do
+	[ -x "$BUILD/$b" ] || { echo "FAIL: $BUILD/$b missing (run make)"; exit 1; }
+done
+
+FAILS=0 CHECKS=0
+pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
+fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
+WORK=$(mktemp -d /tmp/tandem-vol-fence.XXXXXX)
+MNT=$WORK/db
+mkdir "$MNT"
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	mountpoint -q "$MNT" && umount "$MNT"
+	loop_teardown
+	tgtd_stop >/dev/null || rc=1
+	rm -rf -- "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+tgtd_start 1 >/dev/null || { echo "FAIL: tgtd did not start"; exit 1; }
+loop_setup 64 ext4 tvfence >/dev/null || { echo "FAIL: loop setup"; exit 1; }
+for n in db1 db2; do
+	p=db2
+	[ $n = db2 ] && p=db1
+	cat >"$WORK/$n.conf" <<CONF
+[cluster]
+name = erp
+node = $n
+peer = $p
+[fence]
+devices = $TGTD_URL/1
+initiator = iqn.2026-11.org.tandem.test:$n
+timeout = 3s
+[volume]
+device = LABEL=tvfence
+fstype = ext4
+mountpoint = $MNT
+fsck = never
+CONF
+	chmod 0600 "$WORK/$n.conf"
+done
+V1=("$BUILD/tandem-volume" -c "$WORK/db1.conf" --log-target console)
+F1=("$BUILD/tandem-fence" -q -c "$WORK/db1.conf")
+F2=("$BUILD/tandem-fence" -q -c "$WORK/db2.conf")
+
+"${F1[@]}" unfence >/dev/null && "${F2[@]}" unfence >/dev/null || fail "unfence"
+"${V1[@]}" mount >"$WORK/m1" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && ! mountpoint -q "$MNT" && grep -q "does not hold the reservation" "$WORK/m1"; then
+	pass "registered but not holding: mount refused (exit $rc), nothing mounted"
+else
+	fail "mount without the reservation: exit $rc, mounted=$(mountpoint -q "$MNT" && echo yes || echo no): $(tr '\n' ' ' <"$WORK/m1")"
+fi
+
+"${F1[@]}" takeover >/dev/null || fail "db1 takeover"
+"${V1[@]}" mount >"$WORK/m2" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && findmnt -n -o SOURCE "$MNT" | grep -qx "$LOOP_DEV"; then
+	pass "holding the reservation: mounted $LOOP_DEV at $MNT"
+else
+	fail "mount while holding: exit $rc: $(tr '\n' ' ' <"$WORK/m2")"
+fi
+"${V1[@]}" umount >/dev/null 2>&1 || fail "umount"
+
+"${F2[@]}" takeover >/dev/null || fail "db2 takeover (fencing db1)"
+"${V1[@]}" mount >"$WORK/m3" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && ! mountpoint -q "$MNT"; then
+	pass "fenced by db2: mount refused again (exit $rc)"
+else
+	fail "fenced node mounted: exit $rc: $(tr '\n' ' ' <"$WORK/m3")"
+fi
+"${V1[@]}" --force mount >"$WORK/m4" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && mountpoint -q "$MNT" && grep -q -- "--force" "$WORK/m4"; then
+	pass "--force mounts, and says so in the log"
+else
+	fail "--force: exit $rc: $(tr '\n' ' ' <"$WORK/m4")"
+fi
+"${V1[@]}" umount >/dev/null 2>&1 || fail "umount after --force"
+
+[ "$FAILS" -eq 0 ] && { echo "volume-fence-tgtd: PASS ($CHECKS checks)"; exit 0; }
+echo "volume-fence-tgtd: FAIL ($FAILS of $CHECKS checks failed)"
+exit 1
