@@ -152,6 +152,26 @@ int pr_read_identity(struct pr_dev *d, char **ret, struct pr_status *st) {
         return vpd_decode_serial(buf, sizeof buf, ret);
 }
 
+int scsi_host_byte_errno(unsigned host_byte) {
+        switch (host_byte) {
+        case 0x00: /* DID_OK */
+                return 0;
+        case 0x03: /* DID_TIME_OUT */
+                return -ETIMEDOUT;
+        case 0x01: /* DID_NO_CONNECT */
+        case 0x04: /* DID_BAD_TARGET */
+                return -ENOTCONN;
+        case 0x02: /* DID_BUS_BUSY */
+                return -EBUSY;
+        case 0x0e: /* DID_TRANSPORT_DISRUPTED */
+        case 0x0f: /* DID_TRANSPORT_FAILFAST */
+        case 0x14: /* DID_TRANSPORT_MARGINAL */
+                return -ECONNRESET;
+        default:
+                return -EIO;
+        }
+}
+
 char *pr_status_describe(const struct pr_status *st, int r, char *buf, size_t n) {
         if (r == 0)
                 snprintf(buf, n, "good");

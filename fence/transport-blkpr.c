@@ -55,17 +55,6 @@ _Static_assert(sizeof(struct pr_reservation) == 16 && _IOC_SIZE(IOC_PR_RESERVE) 
                        _IOC_SIZE(IOC_PR_RELEASE) == 16,
                "IOC_PR_RESERVE must carry the kernel's struct pr_reservation");
 
-/* host_status values (include/scsi/scsi_status.h in the kernel); the
- * kernel's PR ioctls return them in bits 16-23 of a positive result. */
-#define DID_OK 0x00
-#define DID_NO_CONNECT 0x01
-#define DID_BUS_BUSY 0x02
-#define DID_TIME_OUT 0x03
-#define DID_BAD_TARGET 0x04
-#define DID_TRANSPORT_DISRUPTED 0x0e
-#define DID_TRANSPORT_FAILFAST 0x0f
-#define DID_TRANSPORT_MARGINAL 0x14
-
 #define SLAVES_DEPTH_MAX 8      /* dm over dm over ... */
 
 struct blkpr {
@@ -108,23 +97,10 @@ static int pr_ioctl(int fd, unsigned long req, void *arg, struct scsi_reply *rep
         int r = ioctl(fd, req, arg);
         if (r < 0)
                 return -errno;
-        switch ((r >> 16) & 0xff) {
-        case DID_OK:
-                break;
-        case DID_TIME_OUT:
-                return -ETIMEDOUT;
-        case DID_NO_CONNECT:
-        case DID_BAD_TARGET:
-                return -ENOTCONN;
-        case DID_BUS_BUSY:
-                return -EBUSY;
-        case DID_TRANSPORT_DISRUPTED:
-        case DID_TRANSPORT_FAILFAST:
-        case DID_TRANSPORT_MARGINAL:
-                return -ECONNRESET;
-        default:
-                return -EIO;
-        }
+        /* The host byte (DID_*) comes in bits 16-23 of a positive result. */
+        int e = scsi_host_byte_errno((unsigned) (r >> 16) & 0xff);
+        if (e < 0)
+                return e;
         if (r != 0 && (r & 0xff) == 0)
                 return -EIO;    /* neither GOOD nor a SCSI status */
         reply->status = (uint8_t) (r & 0xff);

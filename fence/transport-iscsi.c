@@ -17,6 +17,7 @@
 #include "tandem/devspec.h"
 #include "tandem/key.h"
 #include "tandem/transport.h"
+#include "tandem/util.h"
 
 struct wait {
         bool done;
@@ -150,17 +151,6 @@ static const struct pr_dev_ops isc_ops = {
         .close = isc_close,
 };
 
-static void reason(char **ret_reason, const char *fmt, ...) _printf_(2, 3);
-static void reason(char **ret_reason, const char *fmt, ...) {
-        va_list ap;
-        if (!ret_reason)
-                return;
-        va_start(ap, fmt);
-        if (vasprintf(ret_reason, fmt, ap) < 0)
-                *ret_reason = NULL;
-        va_end(ap);
-}
-
 int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason) {
         _cleanup_(pr_dev_closep) struct pr_dev *d = NULL;
         struct devspec ds = {};
@@ -170,12 +160,12 @@ int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret,
         int r;
 
         if (!a->initiator) {
-                reason(ret_reason, "no iSCSI initiator name (set [fence] initiator, or --initiator)");
+                set_reason(ret_reason, "no iSCSI initiator name (set [fence] initiator, or --initiator)");
                 return -EINVAL;
         }
         r = devspec_parse(url, &ds, &why);
         if (r < 0 || ds.kind != DEVSPEC_ISCSI) {
-                reason(ret_reason, "%s", why ? why : "not an iscsi:// URL");
+                set_reason(ret_reason, "%s", why ? why : "not an iscsi:// URL");
                 devspec_done(&ds);
                 return -EINVAL;
         }
@@ -215,16 +205,16 @@ int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret,
         (void) iscsi_set_timeout(s->ctx, (int) ((a->timeout + USEC_PER_SEC - 1) / USEC_PER_SEC));
 
         if (iscsi_full_connect_async(s->ctx, portal, s->lun, wait_cb, &s->cur) < 0) {
-                reason(ret_reason, "cannot connect to %s: %s", portal, iscsi_get_error(s->ctx));
+                set_reason(ret_reason, "cannot connect to %s: %s", portal, iscsi_get_error(s->ctx));
                 devspec_done(&ds);
                 return -ECONNREFUSED;
         }
         r = run_until(s->ctx, &s->cur, now_usec() + a->timeout);
         if (r < 0 || s->cur.status != SCSI_STATUS_GOOD) {
                 if (r == -ETIMEDOUT)
-                        reason(ret_reason, "login to %s timed out", portal);
+                        set_reason(ret_reason, "login to %s timed out", portal);
                 else
-                        reason(ret_reason, "login to %s failed: %s", portal, iscsi_get_error(s->ctx));
+                        set_reason(ret_reason, "login to %s failed: %s", portal, iscsi_get_error(s->ctx));
                 s->broken = true;
                 devspec_done(&ds);
                 return r < 0 ? r : -ECONNREFUSED;
@@ -234,7 +224,7 @@ int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret,
         struct pr_status st;
         r = pr_read_identity(d, &d->identity, &st);
         if (r < 0) {
-                reason(ret_reason, "cannot read the LU identity (INQUIRY VPD 0x83/0x80)");
+                set_reason(ret_reason, "cannot read the LU identity (INQUIRY VPD 0x83/0x80)");
                 return r;
         }
         *ret = TAKE_PTR(d);

@@ -16,15 +16,7 @@
 
 #include "tandem/transport.h"
 
-/* host_status values (include/scsi/scsi_status.h in the kernel). */
-#define DID_OK 0x00
-#define DID_NO_CONNECT 0x01
-#define DID_BUS_BUSY 0x02
-#define DID_TIME_OUT 0x03
-#define DID_BAD_TARGET 0x04
-#define DID_TRANSPORT_DISRUPTED 0x0e
-#define DID_TRANSPORT_FAILFAST 0x0f
-#define DRIVER_TIMEOUT 0x06
+#define DRIVER_TIMEOUT 0x06 /* driver_status (include/scsi/scsi.h) */
 
 struct sgdev {
         int fd;
@@ -50,22 +42,9 @@ static int sg_exec(struct pr_dev *d, const struct scsi_cmd *c, struct scsi_reply
         memcpy(cdb, c->cdb, c->cdb_len);
         if (ioctl(s->fd, SG_IO, &h) < 0)
                 return -errno;
-        switch (h.host_status) {
-        case DID_OK:
-                break;
-        case DID_TIME_OUT:
-                return -ETIMEDOUT;
-        case DID_NO_CONNECT:
-        case DID_BAD_TARGET:
-                return -ENOTCONN;
-        case DID_BUS_BUSY:
-                return -EBUSY;
-        case DID_TRANSPORT_DISRUPTED:
-        case DID_TRANSPORT_FAILFAST:
-                return -ECONNRESET;
-        default:
-                return -EIO;
-        }
+        int r = scsi_host_byte_errno(h.host_status);
+        if (r < 0)
+                return r;
         if ((h.driver_status & 0x0f) == DRIVER_TIMEOUT)
                 return -ETIMEDOUT;
         reply->status = h.status;

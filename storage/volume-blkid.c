@@ -15,21 +15,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "tandem/util.h"
 #include "tandem/volume.h"
 
-static void set_reason(char **ret_reason, const char *fmt, ...) _printf_(2, 3);
-static void set_reason(char **ret_reason, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-        if (!ret_reason)
-                return;
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_reason);
-        *ret_reason = s;
-}
 
 void vol_device_done(struct vol_device *d) {
         if (!d)

@@ -19,23 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tandem/util.h"
 #include "tandem/volume.h"
 
 #define SBIN_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
 
-static void set_reason(char **ret_reason, const char *fmt, ...) _printf_(2, 3);
-static void set_reason(char **ret_reason, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-        if (!ret_reason)
-                return;
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_reason);
-        *ret_reason = s;
-}
 
 int vol_mountpoint_resolve(const char *path, char **ret_canonical) {
         struct stat st;

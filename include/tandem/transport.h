@@ -106,6 +106,10 @@ int pr_report_capabilities(struct pr_dev *d, struct pr_capabilities *ret, struct
 /* Reads the LU identity through INQUIRY VPD 0x83 (else 0x80) into a new string. */
 int pr_read_identity(struct pr_dev *d, char **ret, struct pr_status *st);
 
+/* Maps a Linux SCSI host byte (DID_*, include/scsi/scsi_status.h) to 0
+ * (DID_OK) or the -errno a transport returns for it. */
+int scsi_host_byte_errno(unsigned host_byte);
+
 /* Describes *st in words ("reservation conflict", "illegal request:
  * invalid field (24/00)") into buf; returns buf. */
 char *pr_status_describe(const struct pr_status *st, int r, char *buf, size_t n);
