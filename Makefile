@@ -32,9 +32,10 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTANDEM_VERSION='"$(VERSION)"' \
               -Iinclude $(PKG_CFLAGS) -MMD -MP
 
 # Programs: each is one main source, named after the program:
-# admin/tandem.c, fence/tandem-*.c, fence/fence_*.c, storage/tandem-*.c.
+# admin/tandem.c, admin/tandem-*.c, fence/tandem-*.c, fence/fence_*.c,
+# storage/tandem-*.c.
 # Everything else in lib/ fence/ storage/ goes into libtandem.a.
-PROG_SRCS   := admin/tandem.c $(wildcard fence/tandem-*.c fence/fence_*.c storage/tandem-*.c)
+PROG_SRCS   := admin/tandem.c $(wildcard admin/tandem-*.c fence/tandem-*.c fence/fence_*.c storage/tandem-*.c)
 PROGRAMS    := $(notdir $(PROG_SRCS:.c=))
 LIB_SRCS    := $(filter-out $(PROG_SRCS),$(wildcard lib/*.c fence/*.c storage/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(O)/%.o)

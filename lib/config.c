@@ -378,7 +378,7 @@ static int p_unit(struct pctx *c, const char *v, void *field, const char **reaso
         return set_string(field, v);
 }
 
-static int p_address(struct pctx *c, const char *v, void *field, const char **reason) {
+int cfg_parse_address(const char *v, struct cfg_address *ret, const char **reason) {
         struct cfg_address a = {};
         char buf[INET6_ADDRSTRLEN + 1];
         const char *slash = strchr(v, '/');
@@ -408,7 +408,14 @@ static int p_address(struct pctx *c, const char *v, void *field, const char **re
                 return -EINVAL;
         }
         a.prefixlen = (unsigned) p;
-        c->g->service.address_parsed = a;
+        *ret = a;
+        return 0;
+}
+
+static int p_address(struct pctx *c, const char *v, void *field, const char **reason) {
+        int r = cfg_parse_address(v, &c->g->service.address_parsed, reason);
+        if (r < 0)
+                return r;
         return set_string(field, v);
 }
 

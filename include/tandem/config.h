@@ -137,6 +137,9 @@ void cfg_group_done(struct cfg_group *g);
 int cfg_parse_duration(const char *s, usec_t *ret);
 /* Formats a duration the way cfg_parse_duration reads it ("1m30s", "500ms"). */
 char *cfg_format_duration(usec_t u, char *buf, size_t n);
+/* Parses "ADDRESS/PREFIX" (IPv4 or IPv6) into *ret. Returns 0, or -EINVAL
+ * with *reason set to a static explanation. */
+int cfg_parse_address(const char *s, struct cfg_address *ret, const char **reason);
 /* Parses yes/no/true/false/on/off/1/0. Returns 0 or -EINVAL. */
 int cfg_parse_bool(const char *s, bool *ret);
 

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The floating service address: rtnetlink messages (through libmnl) and the
+ * gratuitous ARP that tells the network the address has moved. The message
+ * building and parsing is pure (netaddr-msg.c); netaddr.c does the I/O. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tandem/config.h"
+
+#define ARP_PACKET_LEN 28
+
+/* Builds an RTM_NEWADDR (add) or RTM_DELADDR (del) request for a on the
+ * interface ifindex into buf (len bytes, at least MNL_SOCKET_BUFFER_SIZE is
+ * plenty). Returns the message length, or -EINVAL / -ENOBUFS. */
+int addr_msg_build(void *buf, size_t len, bool add, uint32_t seq, int ifindex, const struct cfg_address *a);
+/* Builds an RTM_GETADDR dump request for family into buf. Returns its length or -ENOBUFS. */
+int addr_dump_build(void *buf, size_t len, uint32_t seq, int family);
+/* Checks one RTM_NEWADDR message of a dump: sets *ret_match when it carries
+ * address a on ifindex, and *ret_prefix_same when its prefix length is a's
+ * too. Returns 0, or -EBADMSG for a message whose lengths or attributes do
+ * not add up. */
+int addr_dump_match(const void *nlh, size_t len, int ifindex, const struct cfg_address *a, bool *ret_match,
+                    bool *ret_prefix_same);
+/* Fills an ARP announcement (RFC 5227 2.3, RFC 826 layout): a REQUEST whose
+ * sender and target protocol address are both ip, target hardware address
+ * zero. */
+void arp_announce_build(uint8_t pkt[static ARP_PACKET_LEN], const uint8_t mac[static 6], const uint8_t ip[static 4]);
+
+/* I/O. Each returns 0 or -errno. */
+/* Adds a to the interface; an address already there is success (*ret_added
+ * false); the same address there with another prefix length is -EEXIST. */
+int addr_add(const char *ifname, const struct cfg_address *a, bool *ret_added);
+/* Removes a from the interface; an address not there is success (*ret_removed false). */
+int addr_del(const char *ifname, const struct cfg_address *a, bool *ret_removed);
+/* Sets *ret_present to whether a is on the interface. */
+int addr_present(const char *ifname, const struct cfg_address *a, bool *ret_present);
+/* Sends count ARP announcements for an IPv4 address, interval_ms apart. */
+int arp_announce(const char *ifname, const struct cfg_address *a, unsigned count, unsigned interval_ms);
