@@ -223,6 +223,9 @@ json_has "no DEV: rigmp listed" '"device": "/dev/mapper/rigmp"'
 if grep -q '"device": "/dev/mapper/rd0"' /tmp/tr.json; then bad "no DEV: a linear map was listed"; else ok "no DEV: linear maps left out"; fi
 dmsetup remove rigmp
 dmsetup remove rigraid1
+# The dm-raid array stopped (its map removed): named, it is failed, not
+# silently absent.
+expect "dm-raid1 stopped (map removed)" 4 failed /dev/mapper/rigraid1
 for n in rm0 rm1 rd0 rd1; do
 	read -r _l _s <"/tmp/$n.lin"
 	dmsetup remove "$n"
