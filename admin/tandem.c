@@ -5,9 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+
 #include "tandem/cli.h"
 #include "tandem/config.h"
+#include "tandem/fence.h"
+#include "tandem/group-status.h"
 #include "tandem/key.h"
+#include "tandem/msgid.h"
 
 static void usage(FILE *f) {
         fputs("Usage: tandem [OPTIONS] COMMAND\n"
@@ -18,11 +26,57 @@ static void usage(FILE *f) {
               "  config                  check the group's config and print it as tandem\n"
               "                          reads it, with defaults and derived keys; exit 1\n"
               "                          and list every error if it is invalid\n"
+              "  status                  this node's role, the fence devices' keys and\n"
+              "                          holder, RAID, volume, address, service, peer\n"
+              "  unfence                 register this node's key on every fence device\n"
+              "  fence NODE|KEY          fence a node: preempt its key on every device and\n"
+              "                          verify (not ourselves without --force)\n"
+              "  takeover                start tandem-active@GROUP.target here through\n"
+              "                          systemd; its takeover fences a peer that holds\n"
+              "                          the reservation. For when the peer is dead\n"
+              "  move [--to NODE]        stop the group on the peer (over SSH), then start\n"
+              "                          it here; --to PEER moves it the other way\n"
+              "\n"
+              "Command options:\n"
+              "  -f, --force             fence: allow fencing ourselves; move: take over\n"
+              "                          (fencing the peer) when it cannot be stopped\n"
+              "      --timeout T         takeover, move: how long each systemd job may take\n"
+              "                          (default 120s)\n"
+              "      --to NODE           move: where the group goes (default: this node)\n"
               "\n"
               "Options:\n" CLI_COMMON_HELP
               "\n"
+              "Exit status: 0 done (status: it could be read), 1 failed, 2 usage,\n"
+              "3 move: the peer did not stop, nothing was started, 4 this node is fenced,\n"
+              "5 takeover, move: systemd is needed (no system bus).\n"
               "See tandem(8) and tandem.conf(5).\n",
               f);
+}
+
+/* Exit codes beyond the shared ones (documented in tandem(8)). */
+enum {
+        EXIT_NOT_STOPPED = 3,   /* move: the peer was not reached or did not stop; nothing started */
+        EXIT_FENCED = 4,        /* this node is fenced (its key is gone) */
+        EXIT_NO_SYSTEMD = 5,    /* takeover, move: no system bus */
+};
+
+/* What the commands take besides the shared options. */
+struct admin {
+        struct cli_common common;
+        bool force;
+        usec_t timeout;
+        const char *to;
+        bool timeout_set;
+};
+
+/* Refuses command options a command does not take. */
+static int only_opts(const struct admin *a, const char *cmd, bool force, bool timeout, bool to) {
+        const char *bad = !force && a->force ? "--force" : !timeout && a->timeout_set ? "--timeout" : !to && a->to ? "--to" : NULL;
+        if (bad) {
+                fprintf(stderr, "tandem %s: %s does not apply to this command\n", cmd, bad);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 /* ------------------------------------------------------------ tandem config */
@@ -194,9 +248,13 @@ static struct json_object *config_json(const struct cfg_group *g, bool valid) {
         return o;
 }
 
-static int cmd_config(const struct cli_common *c, int argc, char **argv) {
+static int cmd_config(const struct admin *a, int argc, char **argv) {
+        const struct cli_common *c = &a->common;
         struct cfg_group g = {};
         int r;
+
+        if (only_opts(a, "config", false, false, false) < 0)
+                return EXIT_USAGE;
 
         if (argc > 0) {
                 fprintf(stderr, "tandem config: unexpected argument '%s'\n", argv[0]);
@@ -221,22 +279,642 @@ static int cmd_config(const struct cli_common *c, int argc, char **argv) {
         return r == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/* ------------------------------------------------------ the other commands */
+
+static double secs(usec_t u) {
+        return (double) u / (double) USEC_PER_SEC;
+}
+
+/* Names a key for people and JSON: the node it belongs to, or NULL. */
+static const char *key_owner(const struct cfg_group *g, uint64_t k) {
+        if (k == g->fence.key)
+                return g->cluster.node;
+        if (g->fence.peer_key && k == g->fence.peer_key)
+                return g->cluster.peer;
+        return NULL;
+}
+
+static const char *tri(enum gs_tri t, const char *yes, const char *no) {
+        return t == GS_YES ? yes : t == GS_NO ? no : "unknown";
+}
+
+static void status_text(const struct cfg_group *g, const struct gs_status *s) {
+        char kb[KEY_STRING_MAX];
+
+        printf("group       %s (%s)\n", g->path, g->cluster.name);
+        printf("node        %s%s%s\n", g->cluster.node, g->cluster.peer ? ", peer " : "",
+               g->cluster.peer ? g->cluster.peer : "");
+        printf("role        %s: %s\n", gs_role_to_string(s->role), s->role_reason ? s->role_reason : "");
+        if (s->fenced)
+                printf("\nfence       %zu device%s, our key %s\n", s->n_fence, s->n_fence == 1 ? "" : "s",
+                       key_format(g->fence.key, kb));
+        else
+                printf("\nfence       unfenced (no [fence] section)\n");
+        for (size_t i = 0; i < s->n_fence; i++) {
+                const struct gs_fence_dev *d = &s->fence[i];
+                printf("  %s%s%s%s\n", d->device, d->identity ? " (" : "", d->identity ? d->identity : "",
+                       d->identity ? ")" : "");
+                if (d->error < 0) {
+                        printf("    error: %s\n", d->reason ? d->reason : strerror(-d->error));
+                        continue;
+                }
+                if (d->res.held) {
+                        const char *who = key_owner(g, d->res.key);
+                        printf("    holder: %s%s%s%s  type %s\n", key_format(d->res.key, kb), who ? " (" : "",
+                               who ? who : "", who ? ")" : "", pr_type_to_string(d->res.type) ?: "unknown");
+                } else
+                        printf("    holder: none\n");
+                printf("    keys:  ");
+                if (d->keys.n_keys == 0)
+                        printf(" none");
+                for (uint32_t k = 0; k < d->keys.n_keys; k++) {
+                        bool dup = false;
+                        for (uint32_t j = 0; j < k; j++)
+                                dup = dup || d->keys.keys[j] == d->keys.keys[k];
+                        if (dup)
+                                continue;
+                        const char *who = key_owner(g, d->keys.keys[k]);
+                        printf(" %s%s%s%s", key_format(d->keys.keys[k], kb), who ? " (" : "", who ? who : "",
+                               who ? ")" : "");
+                }
+                printf("\n");
+        }
+        if (s->raid_present) {
+                printf("\nraid        %s%s%s\n", health_to_string(s->raid_health), s->raid_error ? ": " : "",
+                       s->raid_error ? strerror(-s->raid_error) : "");
+                for (size_t i = 0; i < s->n_raid; i++)
+                        printf("  %s: %s: %s\n", s->raid[i].device, health_to_string(s->raid[i].health),
+                               s->raid[i].reason ? s->raid[i].reason : "");
+        }
+        if (s->volume_present) {
+                printf("\nvolume      %s on %s: ", g->volume.device, g->volume.mountpoint);
+                if (s->volume_error < 0)
+                        printf("unknown: %s\n", s->volume_reason ? s->volume_reason : strerror(-s->volume_error));
+                else if (s->volume_mounted)
+                        printf("mounted %s%s%s\n", s->volume_read_only ? "read-only" : "read-write",
+                               s->volume_devname ? " from " : "", s->volume_devname ? s->volume_devname : "");
+                else
+                        printf("not mounted%s%s%s%s%s\n", s->volume_where ? " (" : "",
+                               s->volume_where ? s->volume_state : "", s->volume_where ? ": " : "",
+                               s->volume_where ? s->volume_where : "", s->volume_where ? ")" : "");
+                if (!s->volume_mounted && s->volume_reason && s->volume_error == 0)
+                        printf("  %s\n", s->volume_reason);
+        }
+        if (s->address_present)
+                printf("address     %s on %s: %s%s%s\n", g->service.address,
+                       g->service.interface ? g->service.interface : "?", tri(s->address_up, "up", "down"),
+                       s->address_error ? ": " : "", s->address_error ? strerror(-s->address_error) : "");
+        if (s->service_present)
+                printf("service     %s: %s%s%s\n", g->service.unit, s->service_state ? s->service_state : "unknown",
+                       s->service_reason ? ": " : "", s->service_reason ? s->service_reason : "");
+        if (s->peer_present) {
+                const char *pa = g->cluster.peer_address ? g->cluster.peer_address : g->cluster.peer;
+                if (s->peer_reachable == GS_YES)
+                        printf("peer        %s: reachable (TCP port 22 answered in %.3fs)\n", pa, secs(s->peer_rtt));
+                else
+                        printf("peer        %s: not reachable (TCP port 22: %s)\n", pa, strerror(-s->peer_error));
+        }
+}
+
+static struct json_object *jstr(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *status_json(const struct cfg_group *g, const struct gs_status *s) {
+        struct json_object *o = json_object_new_object(), *x;
+        char kb[KEY_STRING_MAX];
+
+        json_object_object_add(o, "group", jstr(g->path));
+        json_object_object_add(o, "cluster", jstr(g->cluster.name));
+        json_object_object_add(o, "node", jstr(g->cluster.node));
+        json_object_object_add(o, "role", jstr(gs_role_to_string(s->role)));
+        json_object_object_add(o, "role_reason", jstr(s->role_reason));
+
+        x = json_object_new_object();
+        json_object_object_add(x, "mode", jstr(s->fenced ? "reservations" : "unfenced"));
+        json_object_object_add(x, "key", s->fenced ? jstr(key_format(g->fence.key, kb)) : NULL);
+        struct json_object *a = json_object_new_array();
+        for (size_t i = 0; i < s->n_fence; i++) {
+                const struct gs_fence_dev *d = &s->fence[i];
+                struct json_object *y = json_object_new_object(), *ks = json_object_new_array();
+                json_object_object_add(y, "device", jstr(d->device));
+                json_object_object_add(y, "identity", jstr(d->identity));
+                json_object_object_add(y, "error", d->error < 0 ? jstr(d->reason ? d->reason : strerror(-d->error)) : NULL);
+                if (d->error == 0) {
+                        for (uint32_t k = 0; k < d->keys.n_keys; k++) {
+                                bool dup = false;
+                                for (uint32_t j = 0; j < k; j++)
+                                        dup = dup || d->keys.keys[j] == d->keys.keys[k];
+                                if (dup)
+                                        continue;
+                                struct json_object *z = json_object_new_object();
+                                json_object_object_add(z, "key", jstr(key_format(d->keys.keys[k], kb)));
+                                json_object_object_add(z, "node", jstr(key_owner(g, d->keys.keys[k])));
+                                json_object_array_add(ks, z);
+                        }
+                        json_object_object_add(y, "keys", ks);
+                        json_object_object_add(y, "holder", d->res.held ? jstr(key_format(d->res.key, kb)) : NULL);
+                        json_object_object_add(y, "holder_node", d->res.held ? jstr(key_owner(g, d->res.key)) : NULL);
+                        json_object_object_add(y, "type", d->res.held ? jstr(pr_type_to_string(d->res.type) ?: "unknown") : NULL);
+                        json_object_object_add(y, "registered", json_object_new_boolean(d->registered));
+                        json_object_object_add(y, "we_hold", json_object_new_boolean(d->holder));
+                } else
+                        json_object_put(ks);
+                json_object_array_add(a, y);
+        }
+        json_object_object_add(x, "devices", a);
+        json_object_object_add(o, "fence", x);
+
+        if (s->raid_present) {
+                x = json_object_new_object();
+                json_object_object_add(x, "health", jstr(health_to_string(s->raid_health)));
+                json_object_object_add(x, "error", s->raid_error ? jstr(strerror(-s->raid_error)) : NULL);
+                a = json_object_new_array();
+                for (size_t i = 0; i < s->n_raid; i++) {
+                        struct json_object *y = json_object_new_object();
+                        json_object_object_add(y, "device", jstr(s->raid[i].device));
+                        json_object_object_add(y, "health", jstr(health_to_string(s->raid[i].health)));
+                        json_object_object_add(y, "reason", jstr(s->raid[i].reason));
+                        json_object_array_add(a, y);
+                }
+                json_object_object_add(x, "devices", a);
+        } else
+                x = NULL;
+        json_object_object_add(o, "raid", x);
+
+        if (s->volume_present) {
+                x = json_object_new_object();
+                json_object_object_add(x, "device", jstr(g->volume.device));
+                json_object_object_add(x, "devname", jstr(s->volume_devname));
+                json_object_object_add(x, "mountpoint", jstr(g->volume.mountpoint));
+                json_object_object_add(x, "state", s->volume_error < 0 ? jstr("unknown") : jstr(s->volume_state));
+                json_object_object_add(x, "mounted", json_object_new_boolean(s->volume_mounted));
+                json_object_object_add(x, "read_only", json_object_new_boolean(s->volume_read_only));
+                json_object_object_add(x, "where", jstr(s->volume_where));
+                json_object_object_add(x, "reason", jstr(s->volume_reason));
+        } else
+                x = NULL;
+        json_object_object_add(o, "volume", x);
+
+        if (s->address_present) {
+                x = json_object_new_object();
+                json_object_object_add(x, "address", jstr(g->service.address));
+                json_object_object_add(x, "interface", jstr(g->service.interface));
+                json_object_object_add(x, "up", s->address_up == GS_UNKNOWN ? NULL : json_object_new_boolean(s->address_up == GS_YES));
+                json_object_object_add(x, "error", s->address_error ? jstr(strerror(-s->address_error)) : NULL);
+        } else
+                x = NULL;
+        json_object_object_add(o, "address", x);
+
+        if (s->service_present) {
+                x = json_object_new_object();
+                json_object_object_add(x, "unit", jstr(g->service.unit));
+                json_object_object_add(x, "active_state", jstr(s->service_state ? s->service_state : "unknown"));
+                json_object_object_add(x, "reason", jstr(s->service_reason));
+        } else
+                x = NULL;
+        json_object_object_add(o, "service", x);
+
+        if (s->peer_present) {
+                x = json_object_new_object();
+                json_object_object_add(x, "node", jstr(g->cluster.peer));
+                json_object_object_add(x, "address", jstr(g->cluster.peer_address ? g->cluster.peer_address : g->cluster.peer));
+                json_object_object_add(x, "probe", jstr("tcp:22"));
+                json_object_object_add(x, "reachable", json_object_new_boolean(s->peer_reachable == GS_YES));
+                json_object_object_add(x, "error", s->peer_reachable == GS_YES ? NULL : jstr(strerror(-s->peer_error)));
+                json_object_object_add(x, "connect_ms", s->peer_reachable == GS_YES ? json_object_new_int64((int64_t) (s->peer_rtt / USEC_PER_MSEC)) : NULL);
+        } else
+                x = NULL;
+        json_object_object_add(o, "peer", x);
+        return o;
+}
+
+static int no_operands(const char *cmd, int argc, char **argv) {
+        if (argc > 0) {
+                fprintf(stderr, "tandem %s: unexpected argument '%s'\n", cmd, argv[0]);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int cmd_status(const struct admin *a, int argc, char **argv) {
+        struct cfg_group g = {};
+        struct gs_status s;
+        struct gs_read_opts ro = { .peer_timeout = 2 * USEC_PER_SEC, .peer_port = 22 };
+        int r;
+
+        if (no_operands("status", argc, argv) < 0 || only_opts(a, "status", false, false, false) < 0)
+                return EXIT_USAGE;
+        r = cli_load_group(&a->common, &g);
+        if (r < 0) {
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        r = gs_read(&g, &ro, &s);
+        if (r < 0) {
+                log_error_errno(r, "cannot read the status");
+                gs_status_done(&s);
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        if (a->common.json) {
+                struct json_object *o = status_json(&g, &s);
+                if (!o || out_json_print(o) < 0)
+                        r = log_error_errno(EIO, "cannot print JSON");
+                json_object_put(o);
+        } else
+                status_text(&g, &s);
+        gs_status_done(&s);
+        cfg_group_done(&g);
+        return r < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* Opens every fence device of the group into *f. Returns 0 or -errno (logged). */
+static int open_fence(const struct cfg_group *g, struct fence *f) {
+        struct pr_open_args oa = { .initiator = g->fence.initiator, .timeout = g->fence.timeout, .ua_retries = 5 };
+        size_t n = g->fence.n_devices;
+        struct pr_dev **devs;
+        int r;
+
+        if (!g->fence.present)
+                return log_error_errno(EINVAL, "%s has no [fence] section: this group runs unfenced", g->path);
+        if (!(devs = calloc(n ? n : 1, sizeof *devs)))
+                return log_error_errno(ENOMEM, "cannot open the fence devices");
+        for (size_t i = 0; i < n; i++) {
+                char *why = NULL;
+                r = pr_dev_open(g->fence.devices[i], &oa, &devs[i], &why);
+                if (r < 0) {
+                        log_error_errno(r, "%s: %s", g->fence.devices[i], why ? why : "cannot open");
+                        free(why);
+                        for (size_t j = 0; j < i; j++)
+                                pr_dev_close(devs[j]);
+                        free(devs);
+                        return r;
+                }
+        }
+        r = fence_init(f, devs, n, g->fence.key, g->fence.type, g->fence.aptpl ? PR_FLAG_APTPL : 0);
+        if (r < 0) {
+                for (size_t i = 0; i < f->report.n; i++)
+                        log_error("%s: %s", f->report.steps[i].device, f->report.steps[i].action ?: "");
+                fence_done(f);
+                return log_error_errno(r, "cannot use the fence devices together");
+        }
+        return 0;
+}
+
+/* Shows what the fence operation did, on stdout (text or JSON) and in the journal. */
+static void fence_report_out(const struct fence *f, const char *cmd, int r, bool json) {
+        char kb[KEY_STRING_MAX];
+        if (json) {
+                struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+                json_object_object_add(o, "command", json_object_new_string(cmd));
+                json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
+                json_object_object_add(o, "error", r < 0 ? json_object_new_string(strerror(-r)) : NULL);
+                for (size_t i = 0; i < f->report.n; i++) {
+                        const struct fence_step *s = &f->report.steps[i];
+                        struct json_object *x = json_object_new_object();
+                        json_object_object_add(x, "device", jstr(s->device));
+                        json_object_object_add(x, "action", jstr(s->action ? s->action : ""));
+                        json_object_object_add(x, "ok", json_object_new_boolean(s->error == 0));
+                        json_object_object_add(x, "warning", json_object_new_boolean(s->warning));
+                        json_object_array_add(a, x);
+                }
+                json_object_object_add(o, "steps", a);
+                (void) out_json_print(o);
+                json_object_put(o);
+        } else
+                for (size_t i = 0; i < f->report.n; i++) {
+                        const struct fence_step *s = &f->report.steps[i];
+                        printf("%-7s %s: %s\n", s->error ? "FAILED" : s->warning ? "WARNING" : "ok", s->device,
+                               s->action ? s->action : "");
+                }
+        for (size_t i = 0; i < f->report.n; i++) {
+                const struct fence_step *s = &f->report.steps[i];
+                const struct log_field fields[] = {
+                        { "TANDEM_COMMAND", cmd },
+                        { "TANDEM_DEVICE", s->device },
+                        { "TANDEM_KEY", key_format(f->key, kb) },
+                };
+                log_journal(s->error ? LOG_ERR : s->warning ? LOG_WARNING : LOG_NOTICE, s->error,
+                            s->error ? MSGID_FENCE_FAILED : MSGID_FENCE_ACTION, fields, ELEMENTSOF(fields),
+                            "tandem %s %s: %s", cmd, s->device, s->action ? s->action : "");
+        }
+}
+
+static int fence_exit(const char *cmd, int r, bool json) {
+        if (r < 0 && !json)
+                log_error("%s failed: %s", cmd,
+                          r == -EPERM   ? "this node is fenced (its key is gone)"
+                          : r == -EBADE ? "the result did not verify"
+                                        : strerror(-r));
+        return r == 0 ? EXIT_OK : r == -EPERM ? EXIT_FENCED : EXIT_FAILED;
+}
+
+static int cmd_unfence(const struct admin *a, int argc, char **argv) {
+        struct cfg_group g = {};
+        struct fence f;
+        int r, ret;
+
+        if (no_operands("unfence", argc, argv) < 0 || only_opts(a, "unfence", false, false, false) < 0)
+                return EXIT_USAGE;
+        if (cli_load_group(&a->common, &g) < 0 || open_fence(&g, &f) < 0) {
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        r = fence_unfence(&f);
+        fence_report_out(&f, "unfence", r, a->common.json);
+        ret = fence_exit("unfence", r, a->common.json);
+        fence_done(&f);
+        cfg_group_done(&g);
+        return ret;
+}
+
+static int cmd_fence(const struct admin *a, int argc, char **argv) {
+        struct cfg_group g = {};
+        char kb[KEY_STRING_MAX];
+        uint64_t victim;
+        struct fence f;
+        int r, ret;
+
+        if (argc != 1) {
+                fprintf(stderr, "tandem fence: needs one NODE or KEY\n");
+                return EXIT_USAGE;
+        }
+        if (only_opts(a, "fence", true, false, false) < 0)
+                return EXIT_USAGE;
+        if (cli_load_group(&a->common, &g) < 0) {
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        if (strncmp(argv[0], "0x", 2) == 0) {
+                r = key_parse(argv[0], &victim);
+                if (r < 0) {
+                        log_error("fence: '%s' is not a key (0x followed by 1-16 hex digits, not zero)", argv[0]);
+                        cfg_group_done(&g);
+                        return EXIT_USAGE;
+                }
+        } else
+                victim = key_derive(g.cluster.name, argv[0]);
+        if (victim == g.fence.key && !a->force) {
+                log_error("fence: %s (%s) is this node's own key; add --force to fence ourselves", argv[0],
+                          key_format(victim, kb));
+                cfg_group_done(&g);
+                return EXIT_USAGE;
+        }
+        if (open_fence(&g, &f) < 0) {
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        r = fence_preempt(&f, victim);
+        fence_report_out(&f, "fence", r, a->common.json);
+        ret = fence_exit("fence", r, a->common.json);
+        fence_done(&f);
+        cfg_group_done(&g);
+        return ret;
+}
+
+/* ----------------------------------------------- takeover and move: systemd */
+
+/* Prints one step of the timeline: its name, how long it took, its outcome. */
+static void step(const char *what, usec_t start, const char *outcome) {
+        printf("%-52s %8.3fs  %s\n", what, secs(gs_now() - start), outcome);
+        fflush(stdout);
+}
+
+/* Prints when each unit of the group entered the active state, relative to
+ * base (a monotonic time of the host bus speaks to; 0: the earliest entry). */
+static void unit_timeline(sd_bus *bus, const struct cfg_group *g, const char *grp, usec_t base) {
+        char names[7][300];
+        size_t n = 0;
+        snprintf(names[n++], sizeof names[0], "tandem-takeover@%s.service", grp);
+        snprintf(names[n++], sizeof names[0], "tandem-raid@%s.service", grp);
+        snprintf(names[n++], sizeof names[0], "tandem-volume@%s.service", grp);
+        snprintf(names[n++], sizeof names[0], "tandem-address@%s.service", grp);
+        if (g->service.present && g->service.unit)
+                snprintf(names[n++], sizeof names[0], "%s", g->service.unit);
+        snprintf(names[n++], sizeof names[0], "tandem-active@%s.target", grp);
+        usec_t t[7] = {};
+        int err[7] = {};
+        for (size_t i = 0; i < n; i++)
+                err[i] = gs_unit_active_enter(bus, names[i], &t[i]);
+        if (base == 0)
+                for (size_t i = 0; i < n; i++)
+                        if (err[i] == 0 && t[i] > 0 && (base == 0 || t[i] < base))
+                                base = t[i];
+        printf("\nunits entering active (from the start of the job):\n");
+        usec_t prev = base;
+        /* In the order they entered it; units not started in this job last. */
+        bool shown[7] = {};
+        for (size_t k = 0; k < n; k++) {
+                size_t best = n;
+                for (size_t i = 0; i < n; i++)
+                        if (!shown[i] && err[i] == 0 && t[i] >= base && t[i] > 0 && (best == n || t[i] < t[best]))
+                                best = i;
+                if (best == n)
+                        break;
+                shown[best] = true;
+                printf("  +%8.3fs  (+%.3fs)  %s\n", secs(t[best] - base), secs(t[best] - prev), names[best]);
+                prev = t[best];
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!shown[i])
+                        printf("  %-22s %s\n",
+                               err[i] < 0 ? "unknown" : t[i] == 0 ? "never active" : "active before the job",
+                               names[i]);
+}
+
+/* Opens the local system bus; says that systemd is needed when there is none. */
+static int open_local_bus(const char *cmd, sd_bus **ret) {
+        sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r >= 0) {
+                /* The socket may exist with nobody behind it: ask once. */
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.DBus.Peer", "Ping", &e, NULL, NULL);
+                sd_bus_error_free(&e);
+        }
+        if (r < 0) {
+                sd_bus_flush_close_unref(bus);
+                log_error_errno(r, "tandem %s needs systemd as PID 1: cannot reach systemd on the system bus", cmd);
+                return r;
+        }
+        *ret = bus;
+        return 0;
+}
+
+/* Runs a start or stop job and prints its line of the timeline. Returns 0
+ * when the job finished with "done", or -errno (-ETIME: timed out). *ret_why
+ * gets words for a failure. */
+static int run_job(sd_bus *bus, const char *method, const char *unit, const char *where, usec_t timeout,
+                   char *why, size_t nwhy) {
+        _cleanup_free_ char *result = NULL, *err = NULL;
+        char what[200];
+        usec_t t0 = gs_now();
+        snprintf(what, sizeof what, "%s %s on %s", strcmp(method, "StartUnit") == 0 ? "start" : "stop", unit, where);
+        int r = gs_unit_job(bus, method, unit, timeout, &result, &err);
+        if (r == -ETIME)
+                snprintf(why, nwhy, "the job did not finish within %.0fs (it is still queued in systemd)", secs(timeout));
+        else if (r < 0)
+                snprintf(why, nwhy, "%s", err ? err : strerror(-r));
+        else if (strcmp(result, "done") != 0) {
+                snprintf(why, nwhy, "the job ended with result '%s'", result);
+                r = -EIO;
+        }
+        step(what, t0, r == 0 ? "done" : why);
+        return r;
+}
+
+static int cmd_takeover(const struct admin *a, int argc, char **argv) {
+        _cleanup_free_ char *grp = NULL, *target = NULL;
+        struct cfg_group g = {};
+        sd_bus *bus = NULL;
+        char why[512];
+        int r;
+
+        if (no_operands("takeover", argc, argv) < 0 || only_opts(a, "takeover", false, true, false) < 0)
+                return EXIT_USAGE;
+        if (cli_load_group(&a->common, &g) < 0) {
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        grp = a->common.group ? strdup(a->common.group) : gs_group_of(g.path);
+        target = grp ? gs_target_for(grp) : NULL;
+        if (!target) {
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        if (open_local_bus("takeover", &bus) < 0) {
+                cfg_group_done(&g);
+                return EXIT_NO_SYSTEMD;
+        }
+        (void) sd_bus_set_method_call_timeout(bus, a->timeout);
+        printf("takeover of group %s on %s (the peer %s is taken to be dead; its key is preempted if it holds the reservation)\n",
+               grp, g.cluster.node, g.cluster.peer ? g.cluster.peer : "(none)");
+        usec_t t0 = gs_now();
+        r = run_job(bus, "StartUnit", target, g.cluster.node, a->timeout, why, sizeof why);
+        unit_timeline(bus, &g, grp, t0);
+        if (r < 0)
+                log_error("takeover failed at: start %s: %s. Left behind: whatever units of the group did start "
+                          "(above); see `tandem status` and `journalctl -u 'tandem-*@%s*'`",
+                          target, why, grp);
+        sd_bus_flush_close_unref(bus);
+        cfg_group_done(&g);
+        return r < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+static int cmd_move(const struct admin *a, int argc, char **argv) {
+        _cleanup_free_ char *grp = NULL, *target = NULL, *remote = NULL, *state = NULL, *err = NULL;
+        struct cfg_group g = {};
+        sd_bus *local = NULL, *peer = NULL;
+        char why[512];
+        int r, ret = EXIT_FAILED;
+
+        if (no_operands("move", argc, argv) < 0 || only_opts(a, "move", true, true, true) < 0)
+                return EXIT_USAGE;
+        if (cli_load_group(&a->common, &g) < 0)
+                goto out;
+        if (!g.cluster.peer) {
+                log_error("move: %s names no peer ([cluster] peer)", g.path);
+                goto out;
+        }
+        bool here = !a->to || strcmp(a->to, g.cluster.node) == 0;
+        if (!here && strcmp(a->to, g.cluster.peer) != 0) {
+                log_error("move --to %s: the group's nodes are %s (this node) and %s", a->to, g.cluster.node, g.cluster.peer);
+                ret = EXIT_USAGE;
+                goto out;
+        }
+        const char *pa = g.cluster.peer_address ? g.cluster.peer_address : g.cluster.peer;
+        grp = a->common.group ? strdup(a->common.group) : gs_group_of(g.path);
+        target = grp ? gs_target_for(grp) : NULL;
+        if (!target || asprintf(&remote, "root@%s", pa) < 0)
+                goto out;
+        if (open_local_bus("move", &local) < 0) {
+                ret = EXIT_NO_SYSTEMD;
+                goto out;
+        }
+        (void) sd_bus_set_method_call_timeout(local, a->timeout);
+        const char *src = here ? g.cluster.peer : g.cluster.node, *dst = here ? g.cluster.node : g.cluster.peer;
+        printf("move group %s from %s to %s\n", grp, src, dst);
+
+        /* 1. Reach the peer's systemd over SSH, as systemctl -H does. */
+        usec_t t0 = gs_now();
+        r = sd_bus_open_system_remote(&peer, remote);
+        if (r >= 0) {
+                (void) sd_bus_set_method_call_timeout(peer, a->timeout);
+                r = gs_unit_active_state(peer, target, &state, &err);
+        }
+        char what[200];
+        snprintf(what, sizeof what, "reach systemd on %s over SSH (%s)", g.cluster.peer, remote);
+        snprintf(why, sizeof why, "%s", r < 0 ? (err ? err : strerror(-r)) : "");
+        step(what, t0, r < 0 ? why : state);
+        if (r < 0) {
+                if (!here || !a->force) {
+                        log_error("move failed at: reach %s: %s. Nothing was stopped or started; the group is where "
+                                  "it was.%s",
+                                  g.cluster.peer, why, here ? " If the peer is dead, `tandem takeover` (or move --force) fences it." : "");
+                        ret = EXIT_NOT_STOPPED;
+                        goto out;
+                }
+                printf("%s cannot be reached; --force: taking over, which fences it\n", g.cluster.peer);
+        } else {
+                /* 2. Stop the group where it runs. */
+                r = run_job(here ? peer : local, "StopUnit", target, src, a->timeout, why, sizeof why);
+                if (r < 0) {
+                        if (!here || !a->force) {
+                                log_error("move failed at: stop %s on %s: %s. Nothing was started on %s; the group on %s "
+                                          "may be partly stopped: see `tandem status` there.%s",
+                                          target, src, why, dst, src,
+                                          here ? " --force takes over anyway, fencing the peer." : "");
+                                ret = EXIT_NOT_STOPPED;
+                                goto out;
+                        }
+                        printf("%s did not stop; --force: taking over, which fences it\n", src);
+                }
+        }
+        /* 3. Start it on the destination. */
+        t0 = gs_now();
+        r = run_job(here ? local : peer, "StartUnit", target, dst, a->timeout, why, sizeof why);
+        unit_timeline(here ? local : peer, &g, grp, here ? t0 : 0);
+        if (r < 0) {
+                log_error("move failed at: start %s on %s: %s. The group is stopped on %s and not (fully) started "
+                          "on %s: see `tandem status` on both nodes",
+                          target, dst, why, src, dst);
+                goto out;
+        }
+        ret = EXIT_OK;
+out:
+        sd_bus_flush_close_unref(peer);
+        sd_bus_flush_close_unref(local);
+        cfg_group_done(&g);
+        return ret;
+}
+
 /* ------------------------------------------------------------------- main */
 
 static const struct {
         const char *name;
         /* argc/argv: the command's operands, options already taken out. */
-        int (*run)(const struct cli_common *c, int argc, char **argv);
+        int (*run)(const struct admin *a, int argc, char **argv);
 } commands[] = {
-        { "config", cmd_config },
+        { "config", cmd_config },     { "status", cmd_status },     { "unfence", cmd_unfence },
+        { "fence", cmd_fence },       { "takeover", cmd_takeover }, { "move", cmd_move },
 };
 
 int main(int argc, char **argv) {
+        enum { OPT_TIMEOUT = _CLI_OPT_NEXT, OPT_TO };
         static const struct option longopts[] = { CLI_COMMON_LONGOPTS, {} };
-        struct cli_common c;
+        static const struct option cmdopts[] = {
+                CLI_COMMON_LONGOPTS,
+                { "force", no_argument, NULL, 'f' },
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "to", required_argument, NULL, OPT_TO },
+                {},
+        };
+        struct admin a = { .timeout = 120 * USEC_PER_SEC };
         int opt, r;
 
-        cli_common_init(&c);
+        cli_common_init(&a.common);
         /* '+': stop at the command, so its own options follow it. */
         while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
                 if (opt == 'h') {
@@ -247,7 +925,7 @@ int main(int argc, char **argv) {
                         printf("tandem %s\n", TANDEM_VERSION);
                         return EXIT_OK;
                 }
-                r = cli_common_opt(&c, opt, optarg);
+                r = cli_common_opt(&a.common, opt, optarg);
                 if (r < 0)
                         return EXIT_USAGE;
                 if (r == 0) {
@@ -264,22 +942,36 @@ int main(int argc, char **argv) {
         int cargc = argc - optind;
         char **cargv = argv + optind;
         optind = 1;
-        while ((opt = getopt_long(cargc, cargv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-                if (opt == 'h') {
+        while ((opt = getopt_long(cargc, cargv, CLI_COMMON_SHORTOPTS "f", cmdopts, NULL)) != -1) {
+                switch (opt) {
+                case 'h':
                         usage(stdout);
                         return EXIT_OK;
+                case 'f':
+                        a.force = true;
+                        continue;
+                case OPT_TIMEOUT:
+                        if (cfg_parse_duration(optarg, &a.timeout) < 0 || a.timeout == 0) {
+                                fprintf(stderr, "tandem: --timeout '%s' is not a duration (120s, 2min, 500ms)\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        a.timeout_set = true;
+                        continue;
+                case OPT_TO:
+                        a.to = optarg;
+                        continue;
                 }
-                r = cli_common_opt(&c, opt, optarg);
+                r = cli_common_opt(&a.common, opt, optarg);
                 if (r <= 0) {
                         if (r == 0)
                                 usage(stderr);
                         return EXIT_USAGE;
                 }
         }
-        cli_common_apply(&c, "tandem");
+        cli_common_apply(&a.common, "tandem");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 if (strcmp(cargv[0], commands[i].name) == 0)
-                        return commands[i].run(&c, cargc - optind, cargv + optind);
+                        return commands[i].run(&a, cargc - optind, cargv + optind);
         fprintf(stderr, "tandem: unknown command '%s'; see tandem --help\n", cargv[0]);
         return EXIT_USAGE;
 }
