@@ -765,6 +765,27 @@ static int run_job(sd_bus *bus, const char *method, const char *unit, const char
         return r;
 }
 
+/* Stops tandem-takeover@GROUP.service (its stop releases the reservation)
+ * and checks it ended inactive, not failed. Returns 0 or -errno with *why. */
+static int stop_released(sd_bus *bus, const char *grp, const char *where, usec_t timeout, char *why, size_t nwhy) {
+        _cleanup_free_ char *unit = NULL, *state = NULL, *err = NULL;
+        if (asprintf(&unit, "tandem-takeover@%s.service", grp) < 0)
+                return -ENOMEM;
+        int r = run_job(bus, "StopUnit", unit, where, timeout, why, nwhy);
+        if (r < 0)
+                return r;
+        r = gs_unit_active_state(bus, unit, &state, &err);
+        if (r < 0) {
+                snprintf(why, nwhy, "cannot read %s's state: %s", unit, err ? err : strerror(-r));
+                return r;
+        }
+        if (strcmp(state, "inactive") != 0) {
+                snprintf(why, nwhy, "%s is %s: the reservation was not released (I5; see its journal)", unit, state);
+                return -EBUSY;
+        }
+        return 0;
+}
+
 static int cmd_takeover(const struct admin *a, int argc, char **argv) {
         _cleanup_free_ char *grp = NULL, *target = NULL;
         struct cfg_group g = {};
@@ -858,8 +879,14 @@ static int cmd_move(const struct admin *a, int argc, char **argv) {
                 }
                 printf("%s cannot be reached; --force: taking over, which fences it\n", g.cluster.peer);
         } else {
-                /* 2. Stop the group where it runs. */
+                /* 2. Stop the group where it runs. The target's own stop job
+                 * ends before the chain under it has stopped; the release in
+                 * tandem-takeover@'s stop is the chain's last step, so wait
+                 * for that too, and check it released (I5: a failed unmount
+                 * leaves it failed, holding the reservation). */
                 r = run_job(here ? peer : local, "StopUnit", target, src, a->timeout, why, sizeof why);
+                if (r == 0)
+                        r = stop_released(here ? peer : local, grp, src, a->timeout, why, sizeof why);
                 if (r < 0) {
                         if (!here || !a->force) {
                                 log_error("move failed at: stop %s on %s: %s. Nothing was started on %s; the group on %s "
