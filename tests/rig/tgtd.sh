@@ -45,7 +45,10 @@
 #   TGTD_PID    tgtd's PID
 #   TGTD_IQN    the target's IQN: iqn.2026-11.org.tandem.test:rig<PORT>
 #   TGTD_DIR    temp dir: backing files lun<N>.img and tgtd.log
-#   TGTD_URL    iscsi://127.0.0.1:<PORT>/<IQN>; LUN N is $TGTD_URL/N
+#   TGTD_URL    iscsi://<ADDR>:<PORT>/<IQN>; LUN N is $TGTD_URL/N
+# Set before tgtd_start, both optional: TGTD_ADDR, the portal's address
+# (default 127.0.0.1), and TGTD_NETNS, a network namespace the caller made,
+# to run tgtd in (the cluster rig's client namespace).
 #   TGTD_NLUNS  the number of LUNs (numbered from 1; LUN 0 is tgtd's
 #               controller LUN)
 # Tunables (environment), in seconds: TGTD_START_TIMEOUT, TGTD_STOP_TIMEOUT
@@ -141,11 +144,21 @@ tgtd_can_run() {
 	return 0
 }
 
+# _tgtd_ns CMD...: run CMD in TGTD_NETNS when set (a namespace the caller
+# made, e.g. the cluster rig's client namespace), else here.
+_tgtd_ns() {
+	if [ -n "${TGTD_NETNS:-}" ]; then
+		ip netns exec "$TGTD_NETNS" "$@"
+	else
+		"$@"
+	fi
+}
+
 # _tgtd_port_free PORT: nothing listens on PORT (TCP, any address) and no
 # tgtd control socket for PORT exists.
 _tgtd_port_free() {
 	local port=$1
-	[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ] || return 1
+	[ -z "$(_tgtd_ns ss -Hltn "sport = :$port" 2>/dev/null)" ] || return 1
 	[ ! -e "$_TGTD_RUNDIR/socket.$port" ] || return 1
 	[ ! -e "$_TGTD_RUNDIR/socket.$port.lock" ] || return 1
 	return 0
@@ -168,7 +181,7 @@ _tgtd_pick_port() {
 
 # _tgtd_listener_pid PORT: print the PID that listens on 127.0.0.1:PORT.
 _tgtd_listener_pid() {
-	ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9][0-9]*\),.*/\1/p' | head -n 1
+	_tgtd_ns ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9][0-9]*\),.*/\1/p' | head -n 1
 }
 
 # _tgtd_reap PID: collect PID's exit status if it is our child.
@@ -192,7 +205,7 @@ _tgtd_wait_gone() {
 _tgtd_remove_sockets() {
 	local port=$1 sock=$_TGTD_RUNDIR/socket.$1
 	[ -e "$sock" ] || [ -e "$sock.lock" ] || return 0
-	if ss -Hxl 2>/dev/null | grep -qF " $sock "; then
+	if _tgtd_ns ss -Hxl 2>/dev/null | grep -qF " $sock "; then
 		_tgtd_log "control socket $sock still in use; left in place"
 		return 0
 	fi
@@ -204,7 +217,14 @@ _tgtd_remove_sockets() {
 # taken: try another one).
 _tgtd_launch() {
 	local port=$1 log=$2 t0 lpid limit=${TGTD_START_TIMEOUT:-10}
-	tgtd -f -C "$port" --iscsi "portal=127.0.0.1:$port" >"$log" 2>&1 </dev/null &
+	# The background subshell execs tgtd (through `ip netns exec`, which
+	# execs too), so $! is tgtd's own PID.
+	(
+		if [ -n "${TGTD_NETNS:-}" ]; then
+			exec ip netns exec "$TGTD_NETNS" tgtd -f -C "$port" --iscsi "portal=${TGTD_ADDR:-127.0.0.1}:$port"
+		fi
+		exec tgtd -f -C "$port" --iscsi "portal=${TGTD_ADDR:-127.0.0.1}:$port"
+	) >"$log" 2>&1 </dev/null &
 	TGTD_PID=$!
 	TGTD_PORT=$port
 	export TGTD_PID TGTD_PORT
@@ -294,7 +314,7 @@ tgtd_start() {
 	fi
 
 	TGTD_IQN=$_TGTD_IQN_PREFIX:rig$TGTD_PORT
-	TGTD_URL=iscsi://127.0.0.1:$TGTD_PORT/$TGTD_IQN
+	TGTD_URL=iscsi://${TGTD_ADDR:-127.0.0.1}:$TGTD_PORT/$TGTD_IQN
 	TGTD_NLUNS=$nluns
 	export TGTD_IQN TGTD_URL TGTD_NLUNS
 
@@ -333,7 +353,7 @@ tgtd_start() {
 		fi
 	done
 	if [ "$(_tgtd_listener_pid "$TGTD_PORT")" != "$TGTD_PID" ]; then
-		_tgtd_log "tgtd_start: portal 127.0.0.1:$TGTD_PORT is not served by tgtd PID $TGTD_PID"
+		_tgtd_log "tgtd_start: portal ${TGTD_ADDR:-127.0.0.1}:$TGTD_PORT is not served by tgtd PID $TGTD_PID"
 		tgtd_stop
 		return 1
 	fi
