@@ -429,6 +429,30 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
         return ret;
 }
 
+/* A group without [fence] runs unfenced (DESIGN.md): what the units run for
+ * every group (unfence, takeover, release, watch) succeeds with a warning,
+ * so the group can start; the watch has nothing to watch but still answers
+ * its unit's watchdog. What reads or changes devices is an error. */
+static int unfenced(const struct cfg_group *g, const char *cmd) {
+        static const char *const noop[] = { "unfence", "takeover", "release", "unregister" };
+        for (size_t i = 0; i < ELEMENTSOF(noop); i++)
+                if (strcmp(cmd, noop[i]) == 0) {
+                        log_warning("%s has no [fence] section: this group runs UNFENCED; %s has nothing to do",
+                                    g->path, cmd);
+                        return EXIT_OK;
+                }
+        if (strcmp(cmd, "watch") == 0) {
+                log_warning("%s has no [fence] section: this group runs UNFENCED; nothing to watch", g->path);
+                (void) sd_notify(false, "READY=1\nSTATUS=unfenced: no fence devices to watch");
+                for (;;) {
+                        (void) sd_notify(false, "WATCHDOG=1");
+                        sleep_usec(g->fence.watch_interval);
+                }
+        }
+        log_error("%s has no [fence] section: this group runs unfenced; %s needs fence devices", g->path, cmd);
+        return EXIT_FAILED;
+}
+
 static int parse_key_arg(const char *what, const char *s, uint64_t *ret) {
         int r = key_parse(s, ret);
         if (r == -ERANGE)
@@ -527,9 +551,9 @@ int main(int argc, char **argv) {
                 }
                 have_cfg = true;
                 if (!g.fence.present && o.n_devices == 0) {
-                        log_error("%s has no [fence] section: this group runs unfenced", g.path);
+                        r = unfenced(&g, cmd);
                         cfg_group_done(&g);
-                        return EXIT_FAILED;
+                        return r;
                 }
         }
         uint64_t key = have_cfg ? g.fence.key : 0, peer = have_cfg ? g.fence.peer_key : 0;
