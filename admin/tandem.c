@@ -10,6 +10,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "tandem/cli-fence.h"
 #include "tandem/cli.h"
 #include "tandem/config.h"
 #include "tandem/fence.h"
@@ -532,73 +533,27 @@ static int cmd_status(const struct admin *a, int argc, char **argv) {
 /* Opens every fence device of the group into *f. Returns 0 or -errno (logged). */
 static int open_fence(const struct cfg_group *g, struct fence *f) {
         struct pr_open_args oa = { .initiator = g->fence.initiator, .timeout = g->fence.timeout, .ua_retries = 5 };
-        size_t n = g->fence.n_devices;
-        struct pr_dev **devs;
         int r;
 
-        if (!g->fence.present)
+        if (!g->fence.present) {
+                *f = (struct fence) {};
                 return log_error_errno(EINVAL, "%s has no [fence] section: this group runs unfenced", g->path);
-        if (!(devs = calloc(n ? n : 1, sizeof *devs)))
-                return log_error_errno(ENOMEM, "cannot open the fence devices");
-        for (size_t i = 0; i < n; i++) {
-                char *why = NULL;
-                r = pr_dev_open(g->fence.devices[i], &oa, &devs[i], &why);
-                if (r < 0) {
-                        log_error_errno(r, "%s: %s", g->fence.devices[i], why ? why : "cannot open");
-                        free(why);
-                        for (size_t j = 0; j < i; j++)
-                                pr_dev_close(devs[j]);
-                        free(devs);
-                        return r;
-                }
         }
-        r = fence_init(f, devs, n, g->fence.key, g->fence.type, g->fence.aptpl ? PR_FLAG_APTPL : 0);
+        r = fence_open(f, g->fence.devices, g->fence.n_devices, &oa, g->fence.key, g->fence.type,
+                       g->fence.aptpl ? PR_FLAG_APTPL : 0);
         if (r < 0) {
                 for (size_t i = 0; i < f->report.n; i++)
                         log_error("%s: %s", f->report.steps[i].device, f->report.steps[i].action ?: "");
                 fence_done(f);
-                return log_error_errno(r, "cannot use the fence devices together");
+                return log_error_errno(r, "cannot use the fence devices");
         }
         return 0;
 }
 
 /* Shows what the fence operation did, on stdout (text or JSON) and in the journal. */
 static void fence_report_out(const struct fence *f, const char *cmd, int r, bool json) {
-        char kb[KEY_STRING_MAX];
-        if (json) {
-                struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-                json_object_object_add(o, "command", json_object_new_string(cmd));
-                json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
-                json_object_object_add(o, "error", r < 0 ? json_object_new_string(strerror(-r)) : NULL);
-                for (size_t i = 0; i < f->report.n; i++) {
-                        const struct fence_step *s = &f->report.steps[i];
-                        struct json_object *x = json_object_new_object();
-                        json_object_object_add(x, "device", jstr(s->device));
-                        json_object_object_add(x, "action", jstr(s->action ? s->action : ""));
-                        json_object_object_add(x, "ok", json_object_new_boolean(s->error == 0));
-                        json_object_object_add(x, "warning", json_object_new_boolean(s->warning));
-                        json_object_array_add(a, x);
-                }
-                json_object_object_add(o, "steps", a);
-                (void) out_json_print(o);
-                json_object_put(o);
-        } else
-                for (size_t i = 0; i < f->report.n; i++) {
-                        const struct fence_step *s = &f->report.steps[i];
-                        printf("%-7s %s: %s\n", s->error ? "FAILED" : s->warning ? "WARNING" : "ok", s->device,
-                               s->action ? s->action : "");
-                }
-        for (size_t i = 0; i < f->report.n; i++) {
-                const struct fence_step *s = &f->report.steps[i];
-                const struct log_field fields[] = {
-                        { "TANDEM_COMMAND", cmd },
-                        { "TANDEM_DEVICE", s->device },
-                        { "TANDEM_KEY", key_format(f->key, kb) },
-                };
-                log_journal(s->error ? LOG_ERR : s->warning ? LOG_WARNING : LOG_NOTICE, s->error,
-                            s->error ? MSGID_FENCE_FAILED : MSGID_FENCE_ACTION, fields, ELEMENTSOF(fields),
-                            "tandem %s %s: %s", cmd, s->device, s->action ? s->action : "");
-        }
+        fence_report_print(f, cmd, r, json);
+        fence_report_log(f, cmd, NULL, 0, false);
 }
 
 static int fence_exit(const char *cmd, int r, bool json) {

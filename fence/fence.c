@@ -11,27 +11,41 @@
 #include "tandem/fence.h"
 #include "tandem/key.h"
 
-static void step(struct fence *f, const struct pr_dev *d, int error, bool warning, const char *fmt, ...)
-        _printf_(5, 6);
-static void step(struct fence *f, const struct pr_dev *d, int error, bool warning, const char *fmt, ...) {
+static void vstep(struct fence *f, const char *device, int error, bool warning, const char *fmt, va_list ap)
+        _printf_(5, 0);
+static void vstep(struct fence *f, const char *device, int error, bool warning, const char *fmt, va_list ap) {
         struct fence_report *r = &f->report;
         struct fence_step *n = realloc(r->steps, (r->n + 1) * sizeof *n);
         char *a = NULL;
-        va_list ap;
 
         if (!n)
                 return;
         r->steps = n;
-        va_start(ap, fmt);
         if (vasprintf(&a, fmt, ap) < 0)
                 a = NULL;
-        va_end(ap);
         r->steps[r->n++] = (struct fence_step) {
-                .device = strdup(d ? d->name : "-"),
+                .device = strdup(device ? device : "-"),
                 .action = a,
                 .error = error,
                 .warning = warning,
         };
+}
+
+static void step(struct fence *f, const struct pr_dev *d, int error, bool warning, const char *fmt, ...)
+        _printf_(5, 6);
+static void step(struct fence *f, const struct pr_dev *d, int error, bool warning, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vstep(f, d ? d->name : NULL, error, warning, fmt, ap);
+        va_end(ap);
+}
+
+static void step_named(struct fence *f, const char *device, int error, const char *fmt, ...) _printf_(4, 5);
+static void step_named(struct fence *f, const char *device, int error, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vstep(f, device, error, false, fmt, ap);
+        va_end(ap);
 }
 
 /* Records a failed device command with the device's own words. */
@@ -67,6 +81,28 @@ int fence_init(struct fence *f, struct pr_dev **devs, size_t n, uint64_t key, en
                         return -EINVAL;
                 }
         return 0;
+}
+
+int fence_open(struct fence *f, char *const *specs, size_t n, const struct pr_open_args *a, uint64_t key,
+               enum pr_type type, unsigned flags) {
+        struct pr_dev **devs = calloc(n ? n : 1, sizeof *devs);
+
+        *f = (struct fence) { .key = key, .type = type, .flags = flags };
+        if (!devs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *why = NULL;
+                int r = pr_dev_open(specs[i], a, &devs[i], &why);
+                if (r < 0) {
+                        step_named(f, specs[i], r, "cannot open: %s", why ? why : strerror(-r));
+                        for (size_t j = 0; j < i; j++)
+                                pr_dev_close(devs[j]);
+                        free(devs);
+                        return r;
+                }
+        }
+        /* fence_init() starts the report afresh; nothing is in it yet. */
+        return fence_init(f, devs, n, key, type, flags);
 }
 
 void fence_done(struct fence *f) {

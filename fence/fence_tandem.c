@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tandem/cli-fence.h"
 #include "tandem/cli.h"
 #include "tandem/msgid.h"
 #include "tandem/fa-stdin.h"
@@ -227,20 +228,13 @@ static int read_stdin(char **ret, size_t *ret_len) {
 
 /* Logs the fence report: every step, with the device and keys as journal fields. */
 static void log_report(const struct fence *f, const char *action, const struct target *t) {
-        char kb[KEY_STRING_MAX], pb[KEY_STRING_MAX];
-        for (size_t i = 0; i < f->report.n; i++) {
-                const struct fence_step *s = &f->report.steps[i];
-                const struct log_field fields[] = {
-                        { "TANDEM_COMMAND", action },
-                        { "TANDEM_DEVICE", s->device },
-                        { "TANDEM_KEY", key_format(f->key, kb) },
-                        { "TANDEM_PLUG", t->plug ? t->plug : "" },
-                        { "TANDEM_PLUG_KEY", t->plug_key ? key_format(t->plug_key, pb) : "" },
-                };
-                log_struct(s->error ? LOG_ERR : s->warning ? LOG_WARNING : LOG_INFO, s->error,
-                           s->error ? MSGID_FENCE_FAILED : MSGID_FENCE_ACTION, fields, ELEMENTSOF(fields), "%s %s: %s",
-                           action, s->device, s->action ? s->action : "");
-        }
+        char pb[KEY_STRING_MAX];
+        const struct log_field extra[] = {
+                { "TANDEM_PLUG", t->plug ? t->plug : "" },
+                { "TANDEM_PLUG_KEY", t->plug_key ? key_format(t->plug_key, pb) : "" },
+        };
+        /* The agent's stdout belongs to Pacemaker: people read the log. */
+        fence_report_log(f, action, extra, ELEMENTSOF(extra), true);
 }
 
 /* Names a key for list: the node it belongs to, where known. */
@@ -413,29 +407,13 @@ static int resolve(const struct fa_request *req, const struct cfg_group *g, char
 /* Opens every device and sets up f with key. Returns 0 or -errno (logged). */
 static int open_fence(const struct target *t, uint64_t key, struct fence *f) {
         struct pr_open_args oa = { .initiator = t->initiator, .timeout = t->timeout, .ua_retries = 5 };
-        struct pr_dev **devs = calloc(t->n_devices ? t->n_devices : 1, sizeof *devs);
-        int r;
-        if (!devs)
-                return log_error_errno(ENOMEM, "cannot open the devices");
-        for (size_t i = 0; i < t->n_devices; i++) {
-                _cleanup_free_ char *why = NULL;
-                r = pr_dev_open(t->devices[i], &oa, &devs[i], &why);
-                if (r < 0) {
-                        log_error_errno(r, "devices: %s: %s", t->devices[i], why ? why : "cannot open");
-                        for (size_t j = 0; j < i; j++)
-                                pr_dev_close(devs[j]);
-                        free(devs);
-                        return r;
-                }
-        }
-        r = fence_init(f, devs, t->n_devices, key, t->type, t->flags);
+        int r = fence_open(f, t->devices, t->n_devices, &oa, key, t->type, t->flags);
         if (r < 0) {
                 for (size_t i = 0; i < f->report.n; i++)
-                        log_error("devices: %s %s", f->report.steps[i].device, f->report.steps[i].action);
+                        log_error("devices: %s: %s", f->report.steps[i].device, f->report.steps[i].action ?: "");
                 fence_done(f);
-                return r;
         }
-        return 0;
+        return r;
 }
 
 int main(int argc, char **argv) {

@@ -13,6 +13,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 
+#include "tandem/cli-fence.h"
 #include "tandem/cli.h"
 #include "tandem/msgid.h"
 #include "tandem/fence.h"
@@ -117,50 +118,6 @@ static const char *key_name(const struct cfg_group *g, uint64_t self, uint64_t p
         else
                 snprintf(buf, n, "%s", key_format(k, kb));
         return buf;
-}
-
-static void print_report(const struct fence *f, const char *cmd, int r, bool json) {
-        if (json) {
-                struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-                json_object_object_add(o, "command", json_object_new_string(cmd));
-                json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
-                if (r < 0)
-                        json_object_object_add(o, "error", json_object_new_string(strerror(-r)));
-                for (size_t i = 0; i < f->report.n; i++) {
-                        const struct fence_step *s = &f->report.steps[i];
-                        struct json_object *x = json_object_new_object();
-                        json_object_object_add(x, "device", json_object_new_string(s->device));
-                        json_object_object_add(x, "action", json_object_new_string(s->action ? s->action : ""));
-                        json_object_object_add(x, "ok", json_object_new_boolean(s->error == 0));
-                        json_object_object_add(x, "warning", json_object_new_boolean(s->warning));
-                        json_object_array_add(a, x);
-                }
-                json_object_object_add(o, "steps", a);
-                (void) out_json_print(o);
-                json_object_put(o);
-                return;
-        }
-        for (size_t i = 0; i < f->report.n; i++) {
-                const struct fence_step *s = &f->report.steps[i];
-                printf("%-7s %s: %s\n", s->error ? "FAILED" : s->warning ? "WARNING" : "ok", s->device,
-                       s->action ? s->action : "");
-        }
-}
-
-/* Sends every step to the journal too, with the device and key as fields. */
-static void journal_report(const struct fence *f, const char *cmd) {
-        char kb[KEY_STRING_MAX];
-        for (size_t i = 0; i < f->report.n; i++) {
-                const struct fence_step *s = &f->report.steps[i];
-                const struct log_field fields[] = {
-                        { "TANDEM_COMMAND", cmd },
-                        { "TANDEM_DEVICE", s->device },
-                        { "TANDEM_KEY", key_format(f->key, kb) },
-                };
-                log_journal(s->error ? LOG_ERR : s->warning ? LOG_WARNING : LOG_NOTICE, s->error,
-                           s->error ? MSGID_FENCE_FAILED : MSGID_FENCE_ACTION, fields, ELEMENTSOF(fields), "%s %s: %s",
-                           cmd, s->device, s->action ? s->action : "");
-        }
 }
 
 /* How many registrations (I_T nexuses) carry the key at index k: 0 when an
@@ -585,30 +542,15 @@ int main(int argc, char **argv) {
         };
         char *const *specs = o.n_devices ? o.devices : g.fence.devices;
         size_t n = o.n_devices ? o.n_devices : g.fence.n_devices;
-        struct pr_dev **devs = calloc(n ? n : 1, sizeof *devs);
         int ret = EXIT_OK;
-        if (!devs)
-                return EXIT_FAILED;
-        for (size_t i = 0; i < n; i++) {
-                char *why = NULL;
-                r = pr_dev_open(specs[i], &oa, &devs[i], &why);
-                if (r < 0) {
-                        log_error_errno(r, "%s: %s", specs[i], why ? why : "cannot open");
-                        free(why);
-                        for (size_t j = 0; j < i; j++)
-                                pr_dev_close(devs[j]);
-                        free(devs);
-                        cfg_group_done(&g);
-                        return EXIT_FAILED;
-                }
-        }
         struct fence f;
-        r = fence_init(&f, devs, n, key, have_cfg ? g.fence.type : PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY,
+        r = fence_open(&f, specs, n, &oa, key, have_cfg ? g.fence.type : PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY,
                        have_cfg && g.fence.aptpl ? PR_FLAG_APTPL : 0);
         if (r < 0) {
-                print_report(&f, cmd, r, o.common.json);
+                fence_report_print(&f, cmd, r, o.common.json);
                 fence_done(&f);
                 cfg_group_done(&g);
+                free(o.devices);
                 return EXIT_FAILED;
         }
 
@@ -640,8 +582,8 @@ int main(int argc, char **argv) {
                         r = fence_unregister(&f);
                 else
                         r = fence_clear(&f);
-                print_report(&f, cmd, r, o.common.json);
-                journal_report(&f, cmd);
+                fence_report_print(&f, cmd, r, o.common.json);
+                fence_report_log(&f, cmd, NULL, 0, false);
                 if (r < 0 && !o.common.json)
                         log_error("%s failed: %s", cmd,
                                   r == -EPERM      ? "this node is fenced (its key is gone)"

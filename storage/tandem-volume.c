@@ -158,38 +158,23 @@ static int fence_interlock(const struct ctx *c) {
                 return RES_OK;
         }
         struct pr_open_args oa = { .initiator = g->fence.initiator, .timeout = g->fence.timeout, .ua_retries = 5 };
-        size_t n = g->fence.n_devices;
-        struct pr_dev **devs = calloc(n ? n : 1, sizeof *devs);
         struct fence f;
         char held[1024] = "";
-        int r;
-        if (!devs)
-                return fail(c, RES_FAILED, "fence interlock: out of memory");
-        for (size_t i = 0; i < n; i++) {
-                char *why = NULL;
-                r = pr_dev_open(g->fence.devices[i], &oa, &devs[i], &why);
-                if (r < 0) {
-                        for (size_t j = 0; j < i; j++)
-                                pr_dev_close(devs[j]);
-                        free(devs);
-                        int code = c->force ? RES_OK : RES_FAILED;
-                        if (c->force)
-                                log_warning("--force: fence device %s cannot be opened (%s: %s); mounting anyway",
-                                            g->fence.devices[i], why ? why : "", strerror(-r));
-                        else
-                                fail(c, RES_FAILED,
-                                     "refusing to mount: fence device %s cannot be opened (%s: %s), so the "
-                                     "reservation cannot be checked (I1)",
-                                     g->fence.devices[i], why ? why : "", strerror(-r));
-                        free(why);
-                        return code;
-                }
-        }
-        r = fence_init(&f, devs, n, g->fence.key, g->fence.type, g->fence.aptpl ? PR_FLAG_APTPL : 0);
+        int r = fence_open(&f, g->fence.devices, g->fence.n_devices, &oa, g->fence.key, g->fence.type,
+                           g->fence.aptpl ? PR_FLAG_APTPL : 0);
         if (r < 0) {
+                /* The report names the device and why it could not be used. */
+                const struct fence_step *s0 = f.report.n > 0 ? &f.report.steps[0] : NULL;
+                char what[512];
+                snprintf(what, sizeof what, "%s: %s", s0 ? s0->device : "fence devices",
+                         s0 && s0->action ? s0->action : strerror(-r));
                 fence_done(&f);
-                return c->force ? RES_OK : fail(c, RES_FAILED, "refusing to mount: the fence devices are not usable: %s",
-                                              strerror(-r));
+                if (c->force) {
+                        log_warning("--force: the fence devices cannot be used (%s); mounting anyway", what);
+                        return RES_OK;
+                }
+                return fail(c, RES_FAILED, "refusing to mount: the fence devices cannot be used (%s), so the "
+                            "reservation cannot be checked (I1)", what);
         }
         struct fence_dev_status *st = calloc(f.n ? f.n : 1, sizeof *st);
         if (!st) {

@@ -35,6 +35,11 @@ struct fence {
 /* Takes ownership of devs (n of them), sorts them by identity and refuses
  * two strings that name one LU. Returns 0 or -EINVAL (reported). */
 int fence_init(struct fence *f, struct pr_dev **devs, size_t n, uint64_t key, enum pr_type type, unsigned flags);
+/* Opens the n device strings with a, then fence_init(). A device that cannot
+ * be opened is named in the report with the reason; what was opened is
+ * closed and its -errno returned. f is set up either way: fence_done() it. */
+int fence_open(struct fence *f, char *const *specs, size_t n, const struct pr_open_args *a, uint64_t key,
+               enum pr_type type, unsigned flags);
 /* Closes the devices and frees the report. */
 void fence_done(struct fence *f);
 
