@@ -400,49 +400,52 @@ out:
         return r;
 }
 
-int fence_release(struct fence *f) {
+/* Runs op on every device, each bound to this session first (rebind),
+ * going on past a failing device; returns the first -errno, or 0. */
+static int for_each_bound(struct fence *f, int (*op)(struct fence *f, struct pr_dev *d, const void *arg),
+                          const void *arg) {
         int ret = 0;
         for (size_t i = 0; i < f->n; i++) {
-                struct pr_dev *d = f->devs[i];
-                struct pr_reservation res = {};
-                struct pr_status st;
-                int r = rebind(f, d);
-                if (r < 0) {
-                        ret = ret ?: r;
-                        continue;
-                }
-                r = pr_release(d, f->key, f->type, &st);
-                if (r < 0) {
-                        ret = ret ?: fail(f, d, r, &st, "RELEASE");
-                        continue;
-                }
-                r = pr_read_reservation(d, &res, &st);
-                if (r < 0) {
-                        ret = ret ?: fail(f, d, r, &st, "READ RESERVATION");
-                        continue;
-                }
-                if (res.held && res.key == f->key && d->ops->session_bound_registration) {
-                        /* Held through another of our sessions (an earlier run):
-                         * PREEMPT our own key moves it to this session (SPC-4
-                         * 5.12.11.2.3), which can then release it. */
-                        r = pr_preempt(d, f->key, f->key, f->type, false, &st);
-                        if (r == 0)
-                                r = pr_release(d, f->key, f->type, &st);
-                        if (r == 0)
-                                r = pr_read_reservation(d, &res, &st);
-                        if (r < 0) {
-                                ret = ret ?: fail(f, d, r, &st, "RELEASE through this session");
-                                continue;
-                        }
-                }
-                if (res.held && res.key == f->key) {
-                        step(f, d, -EIO, false, "released, but the reservation is still ours");
-                        ret = ret ?: -EIO;
-                        continue;
-                }
-                step(f, d, 0, false, "released; our key stays registered");
+                int r = rebind(f, f->devs[i]);
+                if (r == 0)
+                        r = op(f, f->devs[i], arg);
+                ret = ret ?: r;
         }
         return ret;
+}
+
+static int release_one(struct fence *f, struct pr_dev *d, const void *arg) {
+        struct pr_reservation res = {};
+        struct pr_status st;
+        (void) arg;
+        int r = pr_release(d, f->key, f->type, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "RELEASE");
+        r = pr_read_reservation(d, &res, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "READ RESERVATION");
+        if (res.held && res.key == f->key && d->ops->session_bound_registration) {
+                /* Held through another of our sessions (an earlier run):
+                 * PREEMPT our own key moves it to this session (SPC-4
+                 * 5.12.11.2.3), which can then release it. */
+                r = pr_preempt(d, f->key, f->key, f->type, false, &st);
+                if (r == 0)
+                        r = pr_release(d, f->key, f->type, &st);
+                if (r == 0)
+                        r = pr_read_reservation(d, &res, &st);
+                if (r < 0)
+                        return fail(f, d, r, &st, "RELEASE through this session");
+        }
+        if (res.held && res.key == f->key) {
+                step(f, d, -EIO, false, "released, but the reservation is still ours");
+                return -EIO;
+        }
+        step(f, d, 0, false, "released; our key stays registered");
+        return 0;
+}
+
+int fence_release(struct fence *f) {
+        return for_each_bound(f, release_one, NULL);
 }
 
 /* I2 after a preempt: the victim's key is gone, and a reservation is held,
@@ -481,54 +484,42 @@ static int preempt_verify(struct fence *f, struct pr_dev *d, uint64_t victim) {
         return 0;
 }
 
+static int preempt_verified(struct fence *f, struct pr_dev *d, const void *arg) {
+        uint64_t victim = *(const uint64_t *) arg;
+        int r = preempt_one(f, d, victim);
+        return r < 0 ? r : preempt_verify(f, d, victim);
+}
+
 int fence_preempt(struct fence *f, uint64_t victim) {
-        int ret = 0;
-        for (size_t i = 0; i < f->n; i++) {
-                struct pr_dev *d = f->devs[i];
-                int r = rebind(f, d);
-                if (r == 0)
-                        r = preempt_one(f, d, victim);
-                if (r == 0)
-                        r = preempt_verify(f, d, victim);
-                ret = ret ?: r;
-        }
-        return ret;
+        return for_each_bound(f, preempt_verified, &victim);
+}
+
+static int unregister_one(struct fence *f, struct pr_dev *d, const void *arg) {
+        struct pr_status st;
+        (void) arg;
+        int r = pr_register(d, 0, 0, true, 0, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY 0 (unregister)");
+        step(f, d, 0, false, "unregistered");
+        return 0;
 }
 
 int fence_unregister(struct fence *f) {
-        int ret = 0;
-        for (size_t i = 0; i < f->n; i++) {
-                struct pr_dev *d = f->devs[i];
-                struct pr_status st;
-                int r = rebind(f, d);
-                if (r == 0) {
-                        r = pr_register(d, 0, 0, true, 0, &st);
-                        if (r < 0)
-                                fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY 0 (unregister)");
-                        else
-                                step(f, d, 0, false, "unregistered");
-                }
-                ret = ret ?: r;
-        }
-        return ret;
+        return for_each_bound(f, unregister_one, NULL);
+}
+
+static int clear_one(struct fence *f, struct pr_dev *d, const void *arg) {
+        struct pr_status st;
+        (void) arg;
+        int r = pr_clear(d, f->key, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "CLEAR");
+        step(f, d, 0, false, "cleared every registration and the reservation");
+        return 0;
 }
 
 int fence_clear(struct fence *f) {
-        int ret = 0;
-        for (size_t i = 0; i < f->n; i++) {
-                struct pr_dev *d = f->devs[i];
-                struct pr_status st;
-                int r = rebind(f, d);
-                if (r == 0) {
-                        r = pr_clear(d, f->key, &st);
-                        if (r < 0)
-                                fail(f, d, r, &st, "CLEAR");
-                        else
-                                step(f, d, 0, false, "cleared every registration and the reservation");
-                }
-                ret = ret ?: r;
-        }
-        return ret;
+        return for_each_bound(f, clear_one, NULL);
 }
 
 int fence_status(struct fence *f, struct fence_dev_status *ret) {
