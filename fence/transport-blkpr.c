@@ -45,6 +45,7 @@
 #define pr_reservation tandem_pr_reservation
 #define pr_status tandem_pr_status
 #include "tandem/transport.h"
+#include "tandem/util.h"
 #undef pr_type
 #undef pr_reservation
 #undef pr_status
@@ -415,11 +416,6 @@ static int open_path(int sys_fd, const char *dir, const char *top_path, unsigned
         return r;
 }
 
-static void reason(char **ret_reason, const char *s) {
-        if (ret_reason)
-                *ret_reason = strdup(s);
-}
-
 int blkpr_open(const char *path, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason) {
         _cleanup_(pr_dev_closep) struct pr_dev *d = NULL;
         _cleanup_(pr_dev_closep) struct pr_dev *p = NULL;
@@ -430,29 +426,19 @@ int blkpr_open(const char *path, const struct pr_open_args *a, struct pr_dev **r
 
         if (!path || !a || !ret)
                 return -EINVAL;
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                r = -errno;
-                if (ret_reason && asprintf(ret_reason, "cannot open: %s", strerror(-r)) < 0)
-                        *ret_reason = NULL;
-                return r;
-        }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISBLK(st.st_mode)) {
-                reason(ret_reason, "not a block device");
-                return -ENOTBLK;
-        }
+        fd = pr_node_open(path, false, &st, ret_reason);
+        if (fd < 0)
+                return fd;
         sys_fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (sys_fd < 0) {
                 r = -errno;
-                reason(ret_reason, "cannot open /sys");
+                set_reason(ret_reason, "cannot open /sys");
                 return r;
         }
         snprintf(dir, sizeof dir, "dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
         r = open_path(sys_fd, dir, path, 0, a, &p);
         if (r < 0) {
-                reason(ret_reason, "no path under it takes SCSI commands (SG_IO), so its keys cannot be read");
+                set_reason(ret_reason, "no path under it takes SCSI commands (SG_IO), so its keys cannot be read");
                 return r;
         }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tandem/transport.h"
+#include "tandem/util.h"
 
 #define DRIVER_TIMEOUT 0x06 /* driver_status (include/scsi/scsi.h) */
 
@@ -67,26 +68,31 @@ static const struct pr_dev_ops sg_ops = {
         .close = sg_close,
 };
 
+int pr_node_open(const char *path, bool allow_char, struct stat *ret_st, char **ret_reason) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                int r = -errno;
+                set_reason(ret_reason, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        if (fstat(fd, ret_st) < 0)
+                return -errno;
+        if (!S_ISBLK(ret_st->st_mode) && !(allow_char && S_ISCHR(ret_st->st_mode))) {
+                set_reason(ret_reason, allow_char ? "not a block or SCSI generic device" : "not a block device");
+                return -ENOTBLK;
+        }
+        return TAKE_FD(fd);
+}
+
 int sg_open(const char *path, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason) {
         _cleanup_(pr_dev_closep) struct pr_dev *d = NULL;
         _cleanup_close_ int fd = -1;
         struct stat st;
         int r, v;
 
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                r = -errno;
-                if (ret_reason && asprintf(ret_reason, "cannot open: %s", strerror(-r)) < 0)
-                        *ret_reason = NULL;
-                return r;
-        }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode)) {
-                if (ret_reason)
-                        *ret_reason = strdup("not a block or SCSI generic device");
-                return -ENOTBLK;
-        }
+        fd = pr_node_open(path, true, &st, ret_reason);
+        if (fd < 0)
+                return fd;
         /* SG_GET_VERSION_NUM answers on sd and sg nodes alike. */
         if (ioctl(fd, SG_GET_VERSION_NUM, &v) < 0 || v < 30000) {
                 if (ret_reason)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "tandem/macro.h"
 #include "tandem/pr.h"
@@ -113,6 +114,12 @@ int scsi_host_byte_errno(unsigned host_byte);
 /* Describes *st in words ("reservation conflict", "illegal request:
  * invalid field (24/00)") into buf; returns buf. */
 char *pr_status_describe(const struct pr_status *st, int r, char *buf, size_t n);
+
+/* Opens a device node read-only for PR use (never read-write: udev would
+ * rescan its partitions on close), and checks it is a block device, or a
+ * character device where allow_char. Returns the fd, or -errno with
+ * *ret_reason set. */
+int pr_node_open(const char *path, bool allow_char, struct stat *ret_st, char **ret_reason);
 
 /* Transports. Each returns 0 and a ready device, or -errno. */
 int sg_open(const char *path, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason);
