@@ -121,13 +121,15 @@ int main(int argc, char **argv) {
                         log_struct(LOG_NOTICE, 0, NULL, fields, ELEMENTSOF(fields), "%s %s on %s", address,
                                    changed ? "added" : "was already up", ifname);
                         if (a.family == AF_INET) {
-                                int q = arp_announce(ifname, &a, ARP_COUNT, ARP_INTERVAL_MS);
+                                int q = arp_announce(ifname, &a, ARP_COUNT, ARP_INTERVAL_MS, true);
                                 if (q < 0)
                                         log_warning_errno(q, "%s: gratuitous ARP for %s failed; clients may "
                                                              "reconnect only when their ARP entry expires",
                                                           ifname, address);
                                 else
-                                        log_info("announced %s on %s (%d gratuitous ARPs)", address, ifname, ARP_COUNT);
+                                        log_info("announced %s on %s (a gratuitous ARP now, %d more %d ms apart "
+                                                 "from a background process)",
+                                                 address, ifname, ARP_COUNT - 1, ARP_INTERVAL_MS);
                         }
                 }
                 ret = r < 0 ? EXIT_FAILED : EXIT_OK;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
 
 #include "tandem/cli-fence.h"
 #include "tandem/cli.h"
@@ -636,46 +638,167 @@ static void step(const char *what, usec_t start, const char *outcome) {
         fflush(stdout);
 }
 
-/* Prints when each unit of the group entered the active state, relative to
- * base (a monotonic time of the host bus speaks to; 0: the earliest entry). */
-static void unit_timeline(sd_bus *bus, const struct cfg_group *g, const char *grp, usec_t base) {
-        char names[7][300];
-        size_t n = 0;
-        snprintf(names[n++], sizeof names[0], "tandem-takeover@%s.service", grp);
-        snprintf(names[n++], sizeof names[0], "tandem-raid@%s.service", grp);
-        snprintf(names[n++], sizeof names[0], "tandem-volume@%s.service", grp);
-        snprintf(names[n++], sizeof names[0], "tandem-address@%s.service", grp);
+/* The group's units, in start order. */
+struct group_units {
+        char name[7][300];
+        usec_t entered[7];      /* ActiveEnterTimestampMonotonic; 0: never */
+        usec_t left[7];         /* ActiveExitTimestampMonotonic: its last stop began */
+        usec_t gone[7];         /* InactiveEnterTimestampMonotonic: its last stop ended */
+        char *state[7];         /* ActiveState, or NULL when unknown */
+        size_t n;
+};
+
+static void group_units_read(sd_bus *bus, const struct cfg_group *g, const char *grp, struct group_units *u) {
+        *u = (struct group_units) {};
+        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-takeover@%s.service", grp);
+        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-watch@%s.service", grp);
+        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-raid@%s.service", grp);
+        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-volume@%s.service", grp);
+        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-address@%s.service", grp);
         if (g->service.present && g->service.unit)
-                snprintf(names[n++], sizeof names[0], "%s", g->service.unit);
-        snprintf(names[n++], sizeof names[0], "tandem-active@%s.target", grp);
-        usec_t t[7] = {};
-        int err[7] = {};
-        for (size_t i = 0; i < n; i++)
-                err[i] = gs_unit_active_enter(bus, names[i], &t[i]);
+                snprintf(u->name[u->n++], sizeof u->name[0], "%s", g->service.unit);
+        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-active@%s.target", grp);
+        for (size_t i = 0; i < u->n; i++) {
+                if (gs_unit_active_enter(bus, u->name[i], &u->entered[i]) < 0)
+                        u->entered[i] = 0;
+                if (gs_unit_timestamp(bus, u->name[i], "ActiveExitTimestampMonotonic", &u->left[i]) < 0)
+                        u->left[i] = 0;
+                if (gs_unit_timestamp(bus, u->name[i], "InactiveEnterTimestampMonotonic", &u->gone[i]) < 0)
+                        u->gone[i] = 0;
+                if (gs_unit_active_state(bus, u->name[i], &u->state[i], NULL) < 0)
+                        u->state[i] = NULL;
+        }
+}
+
+static void group_units_done(struct group_units *u) {
+        for (size_t i = 0; i < u->n; i++)
+                free(u->state[i]);
+}
+
+/* Prints when each unit of the group entered the active state, relative to
+ * base (a monotonic time of the host the bus speaks to; 0: the earliest
+ * entry), then the units that did not, with their state. */
+static void unit_timeline(const struct group_units *u, usec_t base) {
         if (base == 0)
-                for (size_t i = 0; i < n; i++)
-                        if (err[i] == 0 && t[i] > 0 && (base == 0 || t[i] < base))
-                                base = t[i];
+                for (size_t i = 0; i < u->n; i++)
+                        if (u->entered[i] > 0 && (base == 0 || u->entered[i] < base))
+                                base = u->entered[i];
         printf("\nunits entering active (from the start of the job):\n");
         usec_t prev = base;
-        /* In the order they entered it; units not started in this job last. */
         bool shown[7] = {};
-        for (size_t k = 0; k < n; k++) {
-                size_t best = n;
-                for (size_t i = 0; i < n; i++)
-                        if (!shown[i] && err[i] == 0 && t[i] >= base && t[i] > 0 && (best == n || t[i] < t[best]))
+        for (size_t k = 0; k < u->n; k++) {
+                size_t best = u->n;
+                for (size_t i = 0; i < u->n; i++)
+                        if (!shown[i] && u->entered[i] >= base && u->entered[i] > 0 &&
+                            (best == u->n || u->entered[i] < u->entered[best]))
                                 best = i;
-                if (best == n)
+                if (best == u->n)
                         break;
                 shown[best] = true;
-                printf("  +%8.3fs  (+%.3fs)  %s\n", secs(t[best] - base), secs(t[best] - prev), names[best]);
-                prev = t[best];
+                printf("  +%8.3fs  (+%.3fs)  %s\n", secs(u->entered[best] - base), secs(u->entered[best] - prev),
+                       u->name[best]);
+                prev = u->entered[best];
         }
-        for (size_t i = 0; i < n; i++)
-                if (!shown[i])
-                        printf("  %-22s %s\n",
-                               err[i] < 0 ? "unknown" : t[i] == 0 ? "never active" : "active before the job",
-                               names[i]);
+        for (size_t i = 0; i < u->n; i++) {
+                if (shown[i])
+                        continue;
+                const char *st = u->state[i] ?: "unknown";
+                printf("  %-22s %s\n",
+                       strcmp(st, "active") == 0 ? "active before the job" :
+                       strcmp(st, "failed") == 0 ? "FAILED" :
+                       strcmp(st, "inactive") == 0 ? "not started" : st,
+                       u->name[i]);
+        }
+}
+
+/* Prints how the group's units stopped on node, in the order they ended:
+ * when each stop began and ended, from the first stop (their last stops:
+ * call it only after a stop of the whole group). */
+static void stop_timeline(const struct group_units *u, const char *node) {
+        usec_t base = 0;
+        for (size_t i = 0; i < u->n; i++)
+                if (u->left[i] > 0 && u->gone[i] >= u->left[i] && (base == 0 || u->left[i] < base))
+                        base = u->left[i];
+        if (base == 0)
+                return;
+        printf("\nunits stopping on %s (from the first stop: began .. ended, took):\n", node);
+        bool shown[7] = {};
+        for (size_t k = 0; k < u->n; k++) {
+                size_t best = u->n;
+                for (size_t i = 0; i < u->n; i++)
+                        if (!shown[i] && u->left[i] >= base && u->gone[i] >= u->left[i] &&
+                            (best == u->n || u->gone[i] < u->gone[best]))
+                                best = i;
+                if (best == u->n)
+                        break;
+                shown[best] = true;
+                printf("  +%8.3fs .. +%8.3fs  (%.3fs)  %s\n", secs(u->left[best] - base), secs(u->gone[best] - base),
+                       secs(u->gone[best] - u->left[best]), u->name[best]);
+        }
+        printf("\n");
+}
+
+/* The last error-level journal message of unit since the realtime 'since',
+ * on this host. Returns a new string or NULL. */
+static char *unit_last_error(const char *unit, usec_t since) {
+        sd_journal *j = NULL;
+        char match[400], *out = NULL;
+        if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0)
+                return NULL;
+        snprintf(match, sizeof match, "_SYSTEMD_UNIT=%s", unit);
+        if (sd_journal_add_match(j, match, 0) >= 0 && sd_journal_seek_tail(j) >= 0)
+                for (int k = 0; k < 50 && sd_journal_previous(j) > 0; k++) {
+                        uint64_t t;
+                        const void *d;
+                        size_t l;
+                        if (sd_journal_get_realtime_usec(j, &t) < 0 || t < since)
+                                break;
+                        /* An error, or an OCF agent's exit reason (on stderr, so at info). */
+                        bool error = sd_journal_get_data(j, "PRIORITY", &d, &l) >= 0 && l == 10 &&
+                                     ((const char *) d)[9] <= '3';
+                        if (sd_journal_get_data(j, "MESSAGE", &d, &l) < 0 || l <= 8)
+                                continue;
+                        const char *m = (const char *) d + 8;
+                        size_t ml = l - 8;
+                        const char *ocf = "ocf-exit-reason:";
+                        if (ml > strlen(ocf) && strncmp(m, ocf, strlen(ocf)) == 0) {
+                                out = strndup(m + strlen(ocf), ml - strlen(ocf));
+                                break;
+                        }
+                        if (error) {
+                                out = strndup(m, ml);
+                                break;
+                        }
+                }
+        sd_journal_close(j);
+        return out;
+}
+
+/* Says which unit of the group failed (the first in start order), why when
+ * this host's journal knows (local), and what the job left behind. */
+static void report_left_behind(const struct group_units *u, const char *node, bool local, usec_t since) {
+        char active[2048] = "", failed[1024] = "", down[1024] = "";
+        for (size_t i = 0; i < u->n; i++) {
+                const char *st = u->state[i] ?: "unknown";
+                char *buf = strcmp(st, "active") == 0 ? active : strcmp(st, "failed") == 0 ? failed : down;
+                size_t sz = buf == active ? sizeof active : buf == failed ? sizeof failed : sizeof down;
+                snprintf(buf + strlen(buf), sz - strlen(buf), "%s%s%s%s", *buf ? ", " : "", u->name[i],
+                         buf == down && strcmp(st, "inactive") != 0 ? " " : "",
+                         buf == down && strcmp(st, "inactive") != 0 ? st : "");
+        }
+        for (size_t i = 0; i < u->n; i++)
+                if (u->state[i] && strcmp(u->state[i], "failed") == 0) {
+                        _cleanup_free_ char *why = local ? unit_last_error(u->name[i], since) : NULL;
+                        log_error("the step that failed on %s: %s%s%s", node, u->name[i], why ? ": " : "",
+                                  why ?: (local ? "" : " (see its journal there)"));
+                        break;
+                }
+        log_error("left behind on %s: active: %s; failed: %s; not running: %s", node, *active ? active : "none",
+                  *failed ? failed : "none", *down ? down : "none");
+        if (u->state[0] && strcmp(u->state[0], "active") == 0)
+                log_error("%s still holds the fence reservation (tandem-takeover is active): stop the group there "
+                          "to release it, or fix the cause and start it again",
+                          node);
 }
 
 /* Opens the local system bus; says that systemd is needed when there is none. */
@@ -720,13 +843,40 @@ static int run_job(sd_bus *bus, const char *method, const char *unit, const char
         return r;
 }
 
-/* Stops tandem-takeover@GROUP.service (its stop releases the reservation)
- * and checks it ended inactive, not failed. Returns 0 or -errno with *why. */
-static int stop_released(sd_bus *bus, const char *grp, const char *where, usec_t timeout, char *why, size_t nwhy) {
+/* Does key hold the reservation on a fence device of the group? Returns 1
+ * yes, 0 no, -errno when a device cannot be read. */
+static int key_holds(const struct cfg_group *g, uint64_t key) {
+        struct fence f;
+        int r = open_fence(g, &f);
+        if (r < 0)
+                return r;
+        struct fence_dev_status *st = calloc(f.n, sizeof *st);
+        if (!st) {
+                fence_done(&f);
+                return -ENOMEM;
+        }
+        r = fence_status(&f, st);
+        int ret = r < 0 ? r : 0;
+        for (size_t i = 0; r >= 0 && i < f.n; i++)
+                if (st[i].res.held && st[i].res.key == key)
+                        ret = 1;
+        fence_dev_status_done(st, f.n);
+        free(st);
+        fence_done(&f);
+        return ret;
+}
+
+/* Stops tandem-takeover@GROUP.service on node (its stop releases the
+ * reservation) and checks that it released: the unit ends inactive, or, when
+ * it is failed (I5 keeps the reservation after a failed unmount; or an
+ * earlier start failed), node's key holds no reservation, read from the
+ * devices. Returns 0 or -errno with *why. */
+static int stop_released(sd_bus *bus, const struct cfg_group *g, const char *grp, const char *node, uint64_t key,
+                         usec_t timeout, char *why, size_t nwhy) {
         _cleanup_free_ char *unit = NULL, *state = NULL, *err = NULL;
         if (asprintf(&unit, "tandem-takeover@%s.service", grp) < 0)
                 return -ENOMEM;
-        int r = run_job(bus, "StopUnit", unit, where, timeout, why, nwhy);
+        int r = run_job(bus, "StopUnit", unit, node, timeout, why, nwhy);
         if (r < 0)
                 return r;
         r = gs_unit_active_state(bus, unit, &state, &err);
@@ -734,11 +884,44 @@ static int stop_released(sd_bus *bus, const char *grp, const char *where, usec_t
                 snprintf(why, nwhy, "cannot read %s's state: %s", unit, err ? err : strerror(-r));
                 return r;
         }
-        if (strcmp(state, "inactive") != 0) {
-                snprintf(why, nwhy, "%s is %s: the reservation was not released (I5; see its journal)", unit, state);
-                return -EBUSY;
+        if (strcmp(state, "inactive") == 0)
+                return 0;
+        r = g->fence.present && key != 0 ? key_holds(g, key) : 1;
+        if (r == 0) {
+                printf("%s on %s is %s, but %s holds no reservation: going on\n", unit, node, state, node);
+                return 0;
         }
-        return 0;
+        snprintf(why, nwhy, "%s is %s and %s: the reservation was not released (I5; see its journal there)", unit,
+                 state,
+                 r > 0 ? (g->fence.present ? "its key still holds the reservation" : "the group is unfenced")
+                       : "the fence devices cannot be read");
+        return -EBUSY;
+}
+
+static usec_t realtime_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+/* Fences the peer before a takeover: preempts its key on every device (its
+ * key may be registered without holding the reservation, and a registrant
+ * may write under a registrants-only type). A peer whose key is not there
+ * is fine. Returns 0 or -errno. */
+static int fence_peer(const struct cfg_group *g) {
+        struct fence f;
+        char what[200], kb[KEY_STRING_MAX];
+        usec_t t0 = gs_now();
+        snprintf(what, sizeof what, "fence %s (preempt %s)", g->cluster.peer, key_format(g->fence.peer_key, kb));
+        int r = open_fence(g, &f);
+        if (r >= 0) {
+                r = fence_preempt(&f, g->fence.peer_key);
+                fence_report_log(&f, "fence", NULL, 0, false);
+                fence_report_print(&f, "fence", r, false);
+                fence_done(&f);
+        }
+        step(what, t0, r < 0 ? "FAILED" : "done");
+        return r;
 }
 
 static int cmd_takeover(const struct admin *a, int argc, char **argv) {
@@ -746,37 +929,50 @@ static int cmd_takeover(const struct admin *a, int argc, char **argv) {
         struct cfg_group g = {};
         sd_bus *bus = NULL;
         char why[512];
-        int r;
+        int r, ret = EXIT_FAILED;
 
         if (no_operands("takeover", argc, argv) < 0 || only_opts(a, "takeover", false, true, false) < 0)
                 return EXIT_USAGE;
-        if (cli_load_group(&a->common, &g) < 0) {
-                cfg_group_done(&g);
-                return EXIT_FAILED;
-        }
+        if (cli_load_group(&a->common, &g) < 0)
+                goto out;
         grp = a->common.group ? strdup(a->common.group) : gs_group_of(g.path);
         target = grp ? gs_target_for(grp) : NULL;
-        if (!target) {
-                cfg_group_done(&g);
-                return EXIT_FAILED;
-        }
+        if (!target)
+                goto out;
         if (open_local_bus("takeover", &bus) < 0) {
-                cfg_group_done(&g);
-                return EXIT_NO_SYSTEMD;
+                ret = EXIT_NO_SYSTEMD;
+                goto out;
         }
         (void) sd_bus_set_method_call_timeout(bus, a->timeout);
-        printf("takeover of group %s on %s (the peer %s is taken to be dead; its key is preempted if it holds the reservation)\n",
-               grp, g.cluster.node, g.cluster.peer ? g.cluster.peer : "(none)");
-        usec_t t0 = gs_now();
+        printf("takeover of group %s on %s (the peer %s is taken to be dead and is fenced)\n", grp,
+               g.cluster.node, g.cluster.peer ? g.cluster.peer : "(none)");
+        /* 1. Fence the peer, so that it can write no more, whatever it holds. */
+        if (g.fence.present && g.cluster.peer && g.fence.peer_key != 0) {
+                r = fence_peer(&g);
+                if (r < 0) {
+                        log_error("takeover failed at: fence %s: %s. Nothing was started here.", g.cluster.peer,
+                                  r == -EBADE ? "the peer's key could not be removed on every device" : strerror(-r));
+                        goto out;
+                }
+        } else
+                printf("%s: no peer to fence (%s)\n", g.cluster.node,
+                       g.fence.present ? "[cluster] peer is not set" : "the group runs unfenced");
+        /* 2. Start the group here. */
+        usec_t t0 = gs_now(), rt0 = realtime_now();
         r = run_job(bus, "StartUnit", target, g.cluster.node, a->timeout, why, sizeof why);
-        unit_timeline(bus, &g, grp, t0);
-        if (r < 0)
-                log_error("takeover failed at: start %s: %s. Left behind: whatever units of the group did start "
-                          "(above); see `tandem status` and `journalctl -u 'tandem-*@%s*'`",
-                          target, why, grp);
+        struct group_units u;
+        group_units_read(bus, &g, grp, &u);
+        unit_timeline(&u, t0);
+        if (r < 0) {
+                log_error("takeover failed at: start %s on %s: %s", target, g.cluster.node, why);
+                report_left_behind(&u, g.cluster.node, true, rt0);
+        } else
+                ret = EXIT_OK;
+        group_units_done(&u);
+out:
         sd_bus_flush_close_unref(bus);
         cfg_group_done(&g);
-        return r < 0 ? EXIT_FAILED : EXIT_OK;
+        return ret;
 }
 
 static int cmd_move(const struct admin *a, int argc, char **argv) {
@@ -785,6 +981,7 @@ static int cmd_move(const struct admin *a, int argc, char **argv) {
         sd_bus *local = NULL, *peer = NULL;
         char why[512];
         int r, ret = EXIT_FAILED;
+        bool forced = false;
 
         if (no_operands("move", argc, argv) < 0 || only_opts(a, "move", true, true, true) < 0)
                 return EXIT_USAGE;
@@ -833,15 +1030,25 @@ static int cmd_move(const struct admin *a, int argc, char **argv) {
                         goto out;
                 }
                 printf("%s cannot be reached; --force: taking over, which fences it\n", g.cluster.peer);
+                forced = true;
         } else {
                 /* 2. Stop the group where it runs. The target's own stop job
                  * ends before the chain under it has stopped; the release in
                  * tandem-takeover@'s stop is the chain's last step, so wait
                  * for that too, and check it released (I5: a failed unmount
                  * leaves it failed, holding the reservation). */
+                _cleanup_free_ char *src_state = NULL;
+                (void) gs_unit_active_state(here ? peer : local, target, &src_state, NULL);
                 r = run_job(here ? peer : local, "StopUnit", target, src, a->timeout, why, sizeof why);
                 if (r == 0)
-                        r = stop_released(here ? peer : local, grp, src, a->timeout, why, sizeof why);
+                        r = stop_released(here ? peer : local, &g, grp, src, here ? g.fence.peer_key : g.fence.key,
+                                          a->timeout, why, sizeof why);
+                if (r == 0 && src_state && strcmp(src_state, "active") == 0) {
+                        struct group_units su;
+                        group_units_read(here ? peer : local, &g, grp, &su);
+                        stop_timeline(&su, src);
+                        group_units_done(&su);
+                }
                 if (r < 0) {
                         if (!here || !a->force) {
                                 log_error("move failed at: stop %s on %s: %s. Nothing was started on %s; the group on %s "
@@ -852,18 +1059,31 @@ static int cmd_move(const struct admin *a, int argc, char **argv) {
                                 goto out;
                         }
                         printf("%s did not stop; --force: taking over, which fences it\n", src);
+                        forced = true;
                 }
         }
-        /* 3. Start it on the destination. */
+        /* 3. Forced: fence the peer first (here is the destination). */
+        if (forced && g.fence.present && g.fence.peer_key != 0) {
+                r = fence_peer(&g);
+                if (r < 0) {
+                        log_error("move --force failed at: fence %s. Nothing was started here.", g.cluster.peer);
+                        goto out;
+                }
+        }
+        /* 4. Start it on the destination. */
         t0 = gs_now();
+        usec_t rt0 = realtime_now();
         r = run_job(here ? local : peer, "StartUnit", target, dst, a->timeout, why, sizeof why);
-        unit_timeline(here ? local : peer, &g, grp, here ? t0 : 0);
+        struct group_units u;
+        group_units_read(here ? local : peer, &g, grp, &u);
+        unit_timeline(&u, here ? t0 : 0);
         if (r < 0) {
-                log_error("move failed at: start %s on %s: %s. The group is stopped on %s and not (fully) started "
-                          "on %s: see `tandem status` on both nodes",
-                          target, dst, why, src, dst);
+                log_error("move failed at: start %s on %s: %s. The group is stopped on %s", target, dst, why, src);
+                report_left_behind(&u, dst, here, rt0);
+                group_units_done(&u);
                 goto out;
         }
+        group_units_done(&u);
         ret = EXIT_OK;
 out:
         sd_bus_flush_close_unref(peer);

@@ -486,8 +486,26 @@ static int preempt_verify(struct fence *f, struct pr_dev *d, uint64_t victim) {
 
 static int preempt_verified(struct fence *f, struct pr_dev *d, const void *arg) {
         uint64_t victim = *(const uint64_t *) arg;
-        int r = preempt_one(f, d, victim);
-        return r < 0 ? r : preempt_verify(f, d, victim);
+        struct pr_keys keys = {};
+        struct pr_reservation res = {};
+        char vb[KEY_STRING_MAX];
+        /* A PREEMPT naming a key that is not registered ends in RESERVATION
+         * CONFLICT (SPC-4, PREEMPT: no I_T nexus has that key): a victim already fenced needs none,
+         * and fencing it again must succeed (fence agents' "off" is
+         * idempotent). The verify below still reserves where nobody does. */
+        int r = snapshot(f, d, &keys, &res);
+        if (r < 0)
+                return r;
+        bool there = pr_keys_contain(&keys, victim) || (res.held && res.key == victim);
+        pr_keys_done(&keys);
+        if (!there)
+                step(f, d, 0, false, "%s is not registered: nothing to preempt", key_format(victim, vb));
+        else {
+                r = preempt_one(f, d, victim);
+                if (r < 0)
+                        return r;
+        }
+        return preempt_verify(f, d, victim);
 }
 
 int fence_preempt(struct fence *f, uint64_t victim) {

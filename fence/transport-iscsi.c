@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tandem/devspec.h"
 #include "tandem/key.h"
@@ -151,6 +152,38 @@ static const struct pr_dev_ops isc_ops = {
         .close = isc_close,
 };
 
+/* One login: a new context for initiator, connected to the LU of ds through
+ * portal by deadline. Returns 0, -ENOMEM, -ETIMEDOUT, or another -errno (the
+ * context then stays, for its error text, marked broken). */
+static int isc_login(struct isc *s, const char *initiator, const struct devspec *ds, const char *portal,
+                     usec_t timeout, usec_t deadline) {
+        s->ctx = iscsi_create_context(initiator);
+        if (!s->ctx)
+                return -ENOMEM;
+        /* A fixed ISID per (initiator, target) makes every session of this
+         * node the same I_T nexus, so a registration made by one tandem run
+         * is this node's in the next, and no stale registrations pile up. */
+        uint64_t h = fnv1a64(FNV1A64_OFFSET, initiator, strlen(initiator));
+        h = fnv1a64(h, ds->target, strlen(ds->target));
+        (void) iscsi_set_isid_random(s->ctx, (uint32_t) (h & 0xffffff), (uint32_t) ((h >> 24) & 0xffff));
+        (void) iscsi_set_targetname(s->ctx, ds->target);
+        (void) iscsi_set_session_type(s->ctx, ISCSI_SESSION_NORMAL);
+        (void) iscsi_set_header_digest(s->ctx, ISCSI_HEADER_DIGEST_NONE_CRC32C);
+        (void) iscsi_set_noautoreconnect(s->ctx, 1);
+        (void) iscsi_set_timeout(s->ctx, (int) ((timeout + USEC_PER_SEC - 1) / USEC_PER_SEC));
+        s->cur = (struct wait) {};
+        if (iscsi_full_connect_async(s->ctx, portal, s->lun, wait_cb, &s->cur) < 0) {
+                s->broken = true;
+                return -ECONNREFUSED;
+        }
+        int r = run_until(s->ctx, &s->cur, deadline);
+        if (r < 0 || s->cur.status != SCSI_STATUS_GOOD) {
+                s->broken = true;
+                return r < 0 ? r : -ECONNREFUSED;
+        }
+        return 0;
+}
+
 int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason) {
         _cleanup_(pr_dev_closep) struct pr_dev *d = NULL;
         struct devspec ds = {};
@@ -187,37 +220,31 @@ int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret,
         d->ua_retries = a->ua_retries;
         s->lun = (int) ds.lun;
 
-        s->ctx = iscsi_create_context(a->initiator);
-        if (!s->ctx) {
-                devspec_done(&ds);
-                return -ENOMEM;
-        }
-        /* A fixed ISID per (initiator, target) makes every session of this
-         * node the same I_T nexus, so a registration made by one tandem run
-         * is this node's in the next, and no stale registrations pile up. */
-        uint64_t h = fnv1a64(FNV1A64_OFFSET, a->initiator, strlen(a->initiator));
-        h = fnv1a64(h, ds.target, strlen(ds.target));
-        (void) iscsi_set_isid_random(s->ctx, (uint32_t) (h & 0xffffff), (uint32_t) ((h >> 24) & 0xffff));
-        (void) iscsi_set_targetname(s->ctx, ds.target);
-        (void) iscsi_set_session_type(s->ctx, ISCSI_SESSION_NORMAL);
-        (void) iscsi_set_header_digest(s->ctx, ISCSI_HEADER_DIGEST_NONE_CRC32C);
-        (void) iscsi_set_noautoreconnect(s->ctx, 1);
-        (void) iscsi_set_timeout(s->ctx, (int) ((a->timeout + USEC_PER_SEC - 1) / USEC_PER_SEC));
-
-        if (iscsi_full_connect_async(s->ctx, portal, s->lun, wait_cb, &s->cur) < 0) {
-                set_reason(ret_reason, "cannot connect to %s: %s", portal, iscsi_get_error(s->ctx));
-                devspec_done(&ds);
-                return -ECONNREFUSED;
-        }
-        r = run_until(s->ctx, &s->cur, now_usec() + a->timeout);
-        if (r < 0 || s->cur.status != SCSI_STATUS_GOOD) {
+        /* A target may drop the first login of a node that crashed while
+         * logged in (tgtd reinstates the old session, with this same ISID,
+         * and closes the new connection): a login that fails, not one that
+         * times out, is tried again, up to three times within the timeout. */
+        usec_t deadline = now_usec() + a->timeout;
+        for (int attempt = 1;; attempt++) {
+                r = isc_login(s, a->initiator, &ds, portal, a->timeout, deadline);
+                if (r == 0)
+                        break;
+                if (r == -ENOMEM)
+                        return r;
+                if (r != -ETIMEDOUT && attempt < 3 && now_usec() + 250 * USEC_PER_MSEC < deadline) {
+                        iscsi_destroy_context(s->ctx);
+                        s->ctx = NULL;
+                        s->broken = false;
+                        (void) usleep(250 * 1000);
+                        continue;
+                }
                 if (r == -ETIMEDOUT)
                         set_reason(ret_reason, "login to %s timed out", portal);
                 else
-                        set_reason(ret_reason, "login to %s failed: %s", portal, iscsi_get_error(s->ctx));
-                s->broken = true;
+                        set_reason(ret_reason, "login to %s failed%s: %s", portal,
+                                   attempt > 1 ? " (tried 3 times)" : "", iscsi_get_error(s->ctx));
                 devspec_done(&ds);
-                return r < 0 ? r : -ECONNREFUSED;
+                return r;
         }
         devspec_done(&ds);
 

@@ -390,7 +390,7 @@ int gs_unit_active_state(sd_bus *bus, const char *unit, char **ret, char **ret_e
         return 0;
 }
 
-int gs_unit_active_enter(sd_bus *bus, const char *unit, usec_t *ret) {
+int gs_unit_timestamp(sd_bus *bus, const char *unit, const char *property, usec_t *ret) {
         _cleanup_free_ char *path = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         uint64_t t = 0;
@@ -398,12 +398,16 @@ int gs_unit_active_enter(sd_bus *bus, const char *unit, usec_t *ret) {
         if (r < 0)
                 return r;
         r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
-                                        "ActiveEnterTimestampMonotonic", &e, 't', &t);
+                                        property, &e, 't', &t);
         sd_bus_error_free(&e);
         if (r < 0)
                 return r;
         *ret = t;
         return 0;
+}
+
+int gs_unit_active_enter(sd_bus *bus, const char *unit, usec_t *ret) {
+        return gs_unit_timestamp(bus, unit, "ActiveEnterTimestampMonotonic", ret);
 }
 
 struct job_wait {
@@ -440,6 +444,11 @@ int gs_unit_job(sd_bus *bus, const char *method, const char *unit, usec_t timeou
         /* Subscribe first, so a job that ends at once is not missed. */
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                "org.freedesktop.systemd1.Manager", "Subscribe", &e, NULL, NULL);
+        /* A second job on the same connection finds it subscribed already. */
+        if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.AlreadySubscribed")) {
+                sd_bus_error_free(&e);
+                r = 0;
+        }
         if (r < 0)
                 goto fail;
         r = sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",

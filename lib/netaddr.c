@@ -168,7 +168,8 @@ int addr_present(const char *ifname, const struct cfg_address *a, bool *ret_pres
         return lookup(ifname, a, ret_present, &other);
 }
 
-int arp_announce(const char *ifname, const struct cfg_address *a, unsigned count, unsigned interval_ms) {
+int arp_announce(const char *ifname, const struct cfg_address *a, unsigned count, unsigned interval_ms,
+                 bool background) {
         _cleanup_close_ int fd = -1;
         struct ifreq ifr = {};
         uint8_t pkt[ARP_PACKET_LEN];
@@ -195,6 +196,22 @@ int arp_announce(const char *ifname, const struct cfg_address *a, unsigned count
                 .sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
         };
         for (unsigned i = 0; i < count; i++) {
+                if (i == 1 && background) {
+                        /* The first is out: the caller goes on, a child sends the rest. */
+                        pid_t pid = fork();
+                        if (pid < 0)
+                                return -errno;
+                        if (pid > 0)
+                                return 0;
+                        for (; i < count; i++) {
+                                struct timespec ts = { .tv_sec = interval_ms / 1000,
+                                                       .tv_nsec = (long) (interval_ms % 1000) * 1000000L };
+                                nanosleep(&ts, NULL);
+                                if (sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *) &to, sizeof to) < 0)
+                                        _exit(1);
+                        }
+                        _exit(0);
+                }
                 if (i > 0) {
                         struct timespec ts = { .tv_sec = interval_ms / 1000, .tv_nsec = (long) (interval_ms % 1000) * 1000000L };
                         nanosleep(&ts, NULL);

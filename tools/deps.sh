@@ -12,7 +12,8 @@ tgt libiscsi-bin
 e2fsprogs xfsprogs util-linux kmod cpio
 qemu-system-x86 busybox-static open-iscsi mdadm dmsetup
 sg3-utils libxml2-utils resource-agents fence-agents python3
-debootstrap systemd-container iproute2
+debootstrap systemd-container iproute2 openssh-client
+postgresql-client-15
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -119,6 +119,9 @@ int gs_tcp_probe(const char *host, unsigned port, usec_t timeout, usec_t *ret_el
 /* Reads the ActiveState of unit over bus into a new string. Returns 0 or
  * -errno; *ret_error (may be NULL) gets a copy of the D-Bus error message. */
 int gs_unit_active_state(sd_bus *bus, const char *unit, char **ret, char **ret_error);
+/* Reads a unit's timestamp property, e.g. "InactiveEnterTimestampMonotonic"
+ * (usec; 0: never). Returns 0 or -errno. */
+int gs_unit_timestamp(sd_bus *bus, const char *unit, const char *property, usec_t *ret);
 /* Reads a unit's ActiveEnterTimestampMonotonic (usec; 0: never active). Returns 0 or -errno. */
 int gs_unit_active_enter(sd_bus *bus, const char *unit, usec_t *ret);
 

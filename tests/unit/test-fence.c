@@ -295,7 +295,10 @@ static void test_unfence(void **state) {
 }
 
 static void test_preempt_verified(void **state) {
-        static const struct mock_step s[] = { GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none) };
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none),    /* the peer is registered */
+                GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none),
+        };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
         assert_int_equal(fence_preempt(&f, PEER), -EBADE); /* the peer's key is still there */
@@ -307,12 +310,39 @@ static void test_preempt_verified(void **state) {
  * fenced node's writes are rejected only while one is held). */
 static void test_preempt_reserves(void **state) {
         static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none),
                 GOOD_OUT(5), GOOD_IN(0, keys_us), GOOD_IN(1, res_none), GOOD_OUT(1), GOOD_IN(1, res_us),
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
         assert_int_equal(fence_preempt(&f, PEER), 0);
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        assert_true(report_has("nobody held the reservation: reserved it", false));
+        fence_done(&f);
+}
+
+/* Fencing a node whose key is already gone sends no PREEMPT (a target
+ * answers one naming an unregistered key with RESERVATION CONFLICT) and
+ * succeeds: fencing is idempotent. Where nobody holds the reservation, it
+ * is still reserved. */
+static void test_preempt_already_gone(void **state) {
+        static const struct mock_step held[] = {
+                GOOD_IN(0, keys_us), GOOD_IN(1, res_us),        /* no PREEMPT follows */
+                GOOD_IN(0, keys_us), GOOD_IN(1, res_us),        /* verify */
+        };
+        static const struct mock_step free_[] = {
+                GOOD_IN(0, keys_us), GOOD_IN(1, res_none),
+                GOOD_IN(0, keys_us), GOOD_IN(1, res_none), GOOD_OUT(1), GOOD_IN(1, res_us),
+        };
+        (void) state;
+        setup_one(held, ELEMENTSOF(held), false);
+        assert_int_equal(fence_preempt(&f, PEER), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(held));
+        assert_true(report_has("is not registered: nothing to preempt", false));
+        fence_done(&f);
+        setup_one(free_, ELEMENTSOF(free_), false);
+        assert_int_equal(fence_preempt(&f, PEER), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(free_));
         assert_true(report_has("nobody held the reservation: reserved it", false));
         fence_done(&f);
 }
@@ -337,6 +367,7 @@ int main(void) {
                 cmocka_unit_test(test_unfence_no_pr),
                 cmocka_unit_test(test_preempt_verified),
                 cmocka_unit_test(test_preempt_reserves),
+                cmocka_unit_test(test_preempt_already_gone),
         };
         return cmocka_run_group_tests_name("fence", tests, NULL, NULL);
 }
