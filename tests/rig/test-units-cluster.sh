@@ -3,15 +3,10 @@
 # systemd as PID 1 in db1 and db2, one shared loop disk. The units from
 # units/ are bound into /etc/systemd/system of both nodes, the built programs
 # into /usr/sbin, and group "db" gets /etc/tandem/db.conf (0600 root):
-#   - no [fence] section: the group runs unfenced, and tandem-volume mounts
-#     with a warning. Fencing between the nodes needs a fence target the
-#     nodes reach (tgtd in the client namespace, iscsi://10.77.0.1/...): the
-#     next step. Until then /usr/sbin/tandem-fence in the nodes is a logging
-#     stand-in (written below): takeover and release only append to
-#     /run/tandem-rig/fence.log, and watch speaks the real sd_notify protocol
-#     (READY=1, WATCHDOG=1) and, when /run/tandem-rig/lose-key appears, does
-#     what the real watch does on key loss: stops tandem-active@db.target and
-#     exits 4. tandem-raid, tandem-volume and tandem-address are the real ones.
+#   - [fence]: one LUN of a tgtd in the client namespace
+#     (iscsi://10.77.0.1:PORT/...), reached by both nodes through libiscsi;
+#     the real tandem-fence runs in both. The reservation is read
+#     independently with tests/rig/iscsi-pr from the client namespace.
 #   - [raid]: the nodes' kernel has no md, so tandem-raid@db reads the md
 #     sysfs trees captured from a real kernel (tests/fixtures/md), through a
 #     drop-in setting OCF_RESKEY_sysroot.
@@ -20,25 +15,31 @@
 #     the volume), joined to the group by units/examples/postgresql-tandem.conf
 #     and `systemctl add-wants`; address 10.77.0.100/24 on eth0.
 # Checked: start on db1 (everything active, in order takeover < watch < raid <
-# volume < address < service, mounted, address up); stop (the exact reverse,
-# release last, unmounted, address down); start on db2; a failed unmount
-# keeps the reservation (I5: no release); a lost key stops the group (I4);
-# a degraded array with on_degraded=refuse blocks the start, with allow not.
+# volume < address < service, mounted, address up, the reservation ours);
+# stop (the exact reverse, release last: nobody holds the reservation,
+# unmounted, address down); start on db2; a failed unmount keeps the
+# reservation (I5: no release); a lost key (db2 preempts db1's) stops the
+# group (I4); a degraded array with on_degraded=refuse blocks the start,
+# with allow not.
 # Exit 0 pass, 77 skip (with the reason), anything else fail.
 # shellcheck disable=SC2317 # helpers run through check and the trap
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/rig/cluster/cluster.sh
 . tests/rig/cluster/cluster.sh
+# shellcheck source=tests/rig/tgtd.sh
+. tests/rig/tgtd.sh
 B=${BUILD:-build}
-for p in tandem-raid tandem-volume tandem-address; do
+for p in tandem-fence tandem-raid tandem-volume tandem-address rig/iscsi-pr; do
 	[ -x "$B/$p" ] || { echo "skip: $B/$p is not built (make)"; exit 77; }
 done
 why=$(cluster_can_run) || { echo "$why"; exit 77; }
+why=$(tgtd_can_run) || { echo "${why#tgtd rig: skip: }"; exit 77; }
 
 extra=$(mktemp -d /tmp/tandem-units-cluster.XXXXXX)
 cleanup() {
-	cluster_stop
+	cluster_stop    # first: the nodes release and log out while tgtd runs
+	tgtd_stop >/dev/null
 	rm -rf -- "$extra"
 }
 trap cleanup EXIT
@@ -63,32 +64,6 @@ CHAIN=("tandem-takeover@$G.service" "tandem-watch@$G.service" "tandem-raid@$G.se
        "tandem-volume@$G.service" "tandem-address@$G.service" "$SVC")
 
 # --- what the nodes get -----------------------------------------------------
-cat >"$extra/tandem-fence" <<'EOF'
-#!/bin/bash
-# Rig stand-in for tandem-fence (the group is unfenced): logs each call.
-g=db
-while [ $# -gt 0 ]; do
-	case $1 in -g) g=$2; shift 2 ;; -*) shift ;; *) break ;; esac
-done
-mkdir -p /run/tandem-rig
-echo "$1 $g" >>/run/tandem-rig/fence.log
-case $1 in
-unfence|takeover|release) exit 0 ;;
-watch)
-	systemd-notify --pid=$$ --ready "--status=watching (rig stand-in)"
-	while :; do
-		if [ -e /run/tandem-rig/lose-key ]; then
-			echo "lost $g" >>/run/tandem-rig/fence.log
-			systemctl --no-block stop "tandem-active@$g.target"
-			exit 4
-		fi
-		systemd-notify --pid=$$ WATCHDOG=1
-		sleep 1
-	done ;;
-*) exit 2 ;;
-esac
-EOF
-chmod 0755 "$extra/tandem-fence"
 cat >"$extra/$SVC" <<'EOF'
 [Unit]
 Description=tandem rig: the group's database (a sleep on the volume)
@@ -100,12 +75,11 @@ cat >"$extra/raid-sysroot.conf" <<'EOF'
 [Service]
 Environment=OCF_RESKEY_sysroot=/opt/tandem-fixtures/md/clean-raid1
 EOF
-binds=(--bind-ro "$extra/tandem-fence:/usr/sbin/tandem-fence"
-       --bind-ro "$PWD/tests/fixtures/md:/opt/tandem-fixtures/md"
+binds=(--bind-ro "$PWD/tests/fixtures/md:/opt/tandem-fixtures/md"
        --bind-ro "$extra/$SVC:/etc/systemd/system/$SVC"
        --bind-ro "$PWD/units/examples/postgresql-tandem.conf:/etc/systemd/system/$SVC.d/tandem.conf"
        --bind-ro "$extra/raid-sysroot.conf:/etc/systemd/system/tandem-raid@$G.service.d/rig.conf")
-for p in tandem-raid tandem-volume tandem-address; do
+for p in tandem-fence tandem-raid tandem-volume tandem-address; do
 	binds+=(--bind-ro "$PWD/$B/$p:/usr/sbin/$p")
 done
 for f in units/*.service units/*.target; do
@@ -117,7 +91,13 @@ done
 export CLUSTER_NSPAWN_ARGS="${CLUSTER_NSPAWN_ARGS:-} --capability=CAP_NET_ADMIN,CAP_NET_RAW"
 t0=$SECONDS
 cluster_start "${binds[@]}" || { echo "FAIL cluster_start"; exit 1; }
-echo "cluster up in $((SECONDS - t0))s; shared disk $CLUSTER_DISK"
+TGTD_NETNS=$CLUSTER_NETNS TGTD_ADDR=$CLUSTER_ADDR_CLIENT tgtd_start 1 >/dev/null ||
+	{ echo "FAIL tgtd in $CLUSTER_NETNS"; exit 1; }
+LUN=$TGTD_URL/1
+echo "cluster up in $((SECONDS - t0))s; shared disk $CLUSTER_DISK; fence LUN $LUN"
+pr() { ip netns exec "$CLUSTER_NETNS" "$PWD/$B/rig/iscsi-pr" -r 3 "$LUN" "$@"; }
+holder() { pr read-reservation | sed -n 's/^holder \(0x[0-9a-f]*\).*/\1/p'; }
+key() { local v=K_$1; echo "${!v}"; }
 check "host: mkfs.ext4 -L tandemdb $CLUSTER_DISK" mkfs.ext4 -q -F -L tandemdb "$CLUSTER_DISK"
 
 conf() { # conf NODE PEER [on_degraded]
@@ -126,6 +106,12 @@ conf() { # conf NODE PEER [on_degraded]
 name = rig
 node = $1
 peer = $2
+
+[fence]
+devices = $LUN
+initiator = iqn.2026-11.org.tandem.rig:$1
+timeout = 3s
+watch_interval = 1s
 
 [raid]
 devices = /dev/md0
@@ -152,6 +138,9 @@ for n in db1 db2; do
 		eq loaded "$(on $n systemctl show -P LoadState tandem-active@$G.target)"
 	check "$n: the example drop-in binds $SVC to the group" \
 		eq "tandem-active@$G.target" "$(on $n systemctl show -P PartOf $SVC)"
+	check "$n: tandem-unfence@$G" on $n systemctl start tandem-unfence@$G.service
+	printf -v "K_$n" '%s' "$(on $n tandem-fence -g $G status | sed -n "s/.*\(0x[0-9a-f]\{16\}\) ($n, this node).*/\1/p" | head -n 1)"
+	check "$n: its key is known ($(key $n))" test -n "$(key $n)"
 done
 
 state() { on "$1" systemctl show -P ActiveState "$2"; }
@@ -168,11 +157,9 @@ ascending() { # ascending N1 N2...: strictly increasing, non-zero
 journal_has() { # journal_has NODE UNIT REGEX
 	on "$1" journalctl -b -q -u "$2" | grep -qE -- "$3"
 }
-fence_log() { on "$1" cat /run/tandem-rig/fence.log 2>/dev/null | grep -v '^unfence' | tr '\n' ',' ; }
 
 start_group() { # start_group NODE: start, check everything up and in order
 	local n=$1 u st=()
-	on "$n" rm -f /run/tandem-rig/fence.log
 	check "$n: systemctl start tandem-active@$G.target" on "$n" systemctl start tandem-active@$G.target ||
 		on "$n" journalctl -b -q -o cat -u 'tandem-*' | tail -n 20 | sed 's/^/     /'
 	for u in "${CHAIN[@]}" tandem-active@$G.target; do
@@ -180,6 +167,7 @@ start_group() { # start_group NODE: start, check everything up and in order
 	done
 	check "$n: /srv/db is mounted from $CLUSTER_DISK" eq "$CLUSTER_DISK" "$(on "$n" findmnt -n -o SOURCE /srv/db)"
 	check "$n: $ADDR is on $CLUSTER_IFACE" addr_up "$n"
+	check "$n holds the reservation, read independently" eq "$(key "$n")" "$(holder)"
 	for u in "${CHAIN[@]}"; do st+=("$(stamp "$n" ActiveEnterTimestampMonotonic "$u")"); done
 	check "$n: start order takeover < watch < raid < volume < address < service" ascending "${st[@]}"
 }
@@ -199,16 +187,13 @@ stop_group() { # stop_group NODE: stop, check everything down, in reverse
 		st+=("$(stamp "$n" InactiveEnterTimestampMonotonic "${CHAIN[i]}")")
 	done
 	check "$n: stop order service < address < volume < raid < watch < takeover" ascending "${st[@]}"
-	check "$n: takeover first, release last (fence log: $(fence_log "$n"))" \
-		eq "takeover $G,watch $G,release $G," "$(fence_log "$n")"
+	check "$n: released: nobody holds the reservation, read independently" eq "" "$(holder)"
 }
 
 # --- start, stop, start on the other node ------------------------------------
 start_group db1
 on db1 sh -c 'echo "written on db1" >/srv/db/probe'
 check "db1: the service runs in /srv/db" eq /srv/db "$(on db1 readlink /proc/"$(on db1 systemctl show -P MainPID $SVC)"/cwd)"
-check "db1: tandem-volume warned that the group is unfenced" \
-	journal_has db1 tandem-volume@$G.service "[Uu]nfenced"
 stop_group db1
 start_group db2
 check "db2: reads db1's file on the volume" eq "written on db1" "$(on db2 cat /srv/db/probe)"
@@ -223,7 +208,7 @@ on db1 sh -c 'mkdir -p /srv/db/sub && mount -t tmpfs rigblock /srv/db/sub'
 on db1 systemctl stop tandem-active@$G.target tandem-takeover@$G.service
 check "I5 db1: tandem-volume@$G failed (unmount refused)" eq failed "$(state db1 tandem-volume@$G.service)"
 check "I5 db1: the volume is still mounted" mounted db1
-check "I5 db1: no release (fence log: $(fence_log db1))" not on db1 grep -q release /run/tandem-rig/fence.log
+check "I5 db1: no release: db1 still holds the reservation" eq "$(key db1)" "$(holder)"
 check "I5 db1: tandem-takeover@$G failed and says why" \
 	journal_has db1 tandem-takeover@$G.service 'NOT releasing the reservation \(I5\)'
 check "I5 db1: the service and the address are down" \
@@ -235,15 +220,14 @@ on db1 systemctl reset-failed
 # unmounts and releases.
 check "I5 db1: after the fix, the group starts again on the mounted volume" \
 	on db1 systemctl start tandem-active@$G.target
-on db1 rm -f /run/tandem-rig/fence.log
 on db1 systemctl stop tandem-active@$G.target tandem-takeover@$G.service
 check "I5 db1: after the fix, unmounted" not mounted db1
-check "I5 db1: after the fix, released (fence log: $(fence_log db1))" eq "release $G," "$(fence_log db1)"
+check "I5 db1: after the fix, released" eq "" "$(holder)"
 check "I5 db1: after the fix, takeover inactive (not failed)" eq inactive "$(state db1 tandem-takeover@$G.service)"
 
 # --- I4: a lost key stops the group -------------------------------------------
 start_group db1
-on db1 touch /run/tandem-rig/lose-key
+check "I4: db2 preempts db1's key" on db2 tandem-fence -q -g $G preempt db1
 for _ in $(seq 1 30); do
 	[ "$(state db1 tandem-volume@$G.service)" = inactive ] && [ "$(state db1 tandem-takeover@$G.service)" != active ] && break
 	sleep 0.5
@@ -251,10 +235,14 @@ done
 check "I4 db1: watch exited 4" eq 4 "$(stamp db1 ExecMainStatus tandem-watch@$G.service)"
 check "I4 db1: group stopped: volume unmounted" not mounted db1
 check "I4 db1: group stopped: address gone" not addr_up db1
-check "I4 db1: group stopped: service, volume, takeover down" \
-	eq "inactive inactive inactive" "$(state db1 $SVC) $(state db1 tandem-volume@$G.service) $(state db1 tandem-takeover@$G.service)"
-on db1 rm -f /run/tandem-rig/lose-key
+check "I4 db1: group stopped: service, volume down" \
+	eq "inactive inactive" "$(state db1 $SVC) $(state db1 tandem-volume@$G.service)"
+# Its release fails (a fenced node's key is gone): failed, not active.
+check "I4 db1: takeover no longer active ($(state db1 tandem-takeover@$G.service))" \
+	not eq active "$(state db1 tandem-takeover@$G.service)"
 on db1 systemctl reset-failed
+check "I4: db1 unfences again; db2 releases what its preempt took" on db1 tandem-fence -q -g $G unfence
+on db2 tandem-fence -q -g $G release
 
 # --- RAID gate: on_degraded ----------------------------------------------------
 on db1 mkdir -p /run/systemd/system/tandem-raid@$G.service.d
@@ -266,13 +254,14 @@ check "raid db1: refuse: tandem-raid@$G failed" eq failed "$(state db1 tandem-ra
 check "raid db1: refuse: the volume was not mounted" not mounted db1
 check "raid db1: refuse: the journal says why" \
 	journal_has db1 tandem-raid@$G.service 'on_degraded=refuse'
-on db1 systemctl stop tandem-active@$G.target
+on db1 systemctl stop tandem-active@$G.target tandem-takeover@$G.service
 on db1 systemctl reset-failed
 conf db1 db2 allow | on db1 sh -c "cat >/etc/tandem/$G.conf"
 check "raid db1: degraded + on_degraded=allow: start works" on db1 systemctl start tandem-active@$G.target
 check "raid db1: allow: mounted" mounted db1
-on db1 systemctl stop tandem-active@$G.target
+on db1 systemctl stop tandem-active@$G.target tandem-takeover@$G.service
 check "raid db1: allow: stopped, unmounted" not mounted db1
+check "raid db1: allow: released" eq "" "$(holder)"
 
 echo "total $((SECONDS - t0))s"
 exit "$fail"

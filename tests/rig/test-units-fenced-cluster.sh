@@ -25,8 +25,8 @@ why=$(tgtd_can_run) || { echo "${why#tgtd rig: skip: }"; exit 77; }
 
 extra=$(mktemp -d /tmp/tandem-units-fenced.XXXXXX)
 cleanup() {
+	cluster_stop    # first: the nodes release and log out while tgtd runs
 	tgtd_stop >/dev/null
-	cluster_stop
 	rm -rf -- "$extra"
 }
 trap cleanup EXIT

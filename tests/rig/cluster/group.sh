@@ -36,7 +36,7 @@
 #   group_rig_start        start it all (above); both nodes unfenced, the
 #                          group stopped on both. Returns non-zero after
 #                          saying why.
-#   group_rig_stop         client_stop, tgtd_stop, cluster_stop. Trap-safe.
+#   group_rig_stop         client_stop, cluster_stop, tgtd_stop. Trap-safe.
 #   group_conf NODE [KEY=VALUE]...
 #                          (re)write NODE's /etc/tandem/db.conf; KEY=VALUE
 #                          override keys as section.key=value, e.g.
@@ -222,8 +222,9 @@ group_rig_start() {
 group_rig_stop() {
 	local rc=0
 	client_stop
-	tgtd_stop >/dev/null || rc=1
+	# The nodes first: they release and log out while tgtd still runs.
 	cluster_stop || rc=1
+	tgtd_stop >/dev/null || rc=1
 	[ -n "$_GROUP_EXTRA" ] && rm -rf -- "$_GROUP_EXTRA"
 	_GROUP_EXTRA=
 	return "$rc"
