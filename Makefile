@@ -2,6 +2,7 @@
 #   make                 programs and libtandem.a, in $(O) (default build/)
 #   make check           installs missing packages, builds, runs every test
 #   make demo            the README's main job
+#   make demo-parts      the parts one by one (config, fencing, rig smoke tests)
 #   make install         honours PREFIX and DESTDIR
 VERSION := 0.1.0
 
@@ -53,7 +54,7 @@ UNITS       := $(wildcard units/*.service units/*.target)
 OCF_AGENTS  := $(wildcard units/ocf/*)
 
 .SECONDARY:
-.PHONY: all check demo bench deps unit rig-tools fuzz install uninstall clean
+.PHONY: all check demo demo-parts bench deps unit rig-tools fuzz install uninstall clean
 all: $(PROGRAMS:%=$(O)/%) $(LIBTANDEM) $(RIG_BINS)
 
 $(O)/%.o: %.c
@@ -105,6 +106,11 @@ check: deps
 demo: deps
 	$(MAKE) all
 	BUILD=$(O) ./tests/demo.sh
+
+# The parts one by one: config checker, fencing on tgtd, the rigs' smoke tests.
+demo-parts: deps
+	$(MAKE) all
+	BUILD=$(O) ./tests/demo-parts.sh
 
 # Benchmarks print figures and ratios; they are not tests.
 bench: deps

@@ -1,9 +1,9 @@
 #!/bin/bash
-# `make demo`: what tandem can show today, run for real and explained.
-# The two-node failover demo (planned move and crash failover with
-# PostgreSQL) comes with the orchestration work; until then this runs the
-# parts that exist: the config checker, fencing between two nodes against a
-# real iSCSI target, and the test rigs, each proving itself.
+# `make demo-parts`: tandem's parts one by one, run for real and explained:
+# the config checker, fencing between two nodes against a real iSCSI target
+# (the storage refusing the fenced node's writes), and the test rigs, each
+# proving itself. `make demo` (tests/demo.sh) is the whole story: PostgreSQL
+# moved and failed over between two nodes.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -13,12 +13,11 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "tandem $(./"$BUILD"/tandem --version | cut -d' ' -f2): active/passive failover on shared block storage"
 cat <<'TXT'
-This demo shows what exists so far: the group config checker; two nodes
+This shows tandem's parts one at a time: the group config checker; two nodes
 fencing each other through SCSI-3 persistent reservations on a real iSCSI
 target (tgtd), with the storage itself refusing the fenced node's writes; and
-the three test rigs (tgtd, loop devices, a real Debian kernel under QEMU)
-proving themselves. Volumes, systemd units and the PostgreSQL failover demo
-come next.
+the test rigs (tgtd, loop devices, a real Debian kernel under QEMU, two
+systemd nodes) proving themselves. `make demo` shows the whole failover.
 TXT
 
 tmp=$(mktemp -d /tmp/tandem-demo.XXXXXX)

@@ -13,7 +13,7 @@ e2fsprogs xfsprogs util-linux kmod cpio
 qemu-system-x86 busybox-static open-iscsi mdadm dmsetup
 sg3-utils libxml2-utils resource-agents fence-agents python3
 debootstrap systemd-container iproute2 openssh-client
-postgresql-client-15
+postgresql-client-15 gawk
 "
 
 if [ "$(id -u)" -ne 0 ]; then
