@@ -63,6 +63,9 @@ enum {
         EXIT_NO_SYSTEMD = 5,    /* takeover, move: no system bus */
 };
 
+/* move: how long the TCP connect to the peer's SSH port may take. */
+#define PEER_CONNECT_TIMEOUT (5 * USEC_PER_SEC)
+
 /* What the commands take besides the shared options. */
 struct admin {
         struct cli_common common;
@@ -1010,16 +1013,26 @@ static int cmd_move(const struct admin *a, int argc, char **argv) {
         const char *src = here ? g.cluster.peer : g.cluster.node, *dst = here ? g.cluster.node : g.cluster.peer;
         printf("move group %s from %s to %s\n", grp, src, dst);
 
-        /* 1. Reach the peer's systemd over SSH, as systemctl -H does. */
-        usec_t t0 = gs_now();
-        r = sd_bus_open_system_remote(&peer, remote);
-        if (r >= 0) {
-                (void) sd_bus_set_method_call_timeout(peer, a->timeout);
-                r = gs_unit_active_state(peer, target, &state, &err);
+        /* 1. Reach the peer's systemd over SSH, as systemctl -H does. ssh
+         * to a dead host can take a minute to give up (SYN retries while the
+         * neighbour entry ages); a TCP connect to its port 22 first, bounded,
+         * says so in seconds. Refused: the host is up, ssh may use another
+         * port; go on. */
+        usec_t t0 = gs_now(), rtt = 0;
+        r = gs_tcp_probe(pa, 22, PEER_CONNECT_TIMEOUT, &rtt);
+        if (r < 0 && r != -ECONNREFUSED)
+                snprintf(why, sizeof why, "no TCP connection to %s port 22 within %.0fs: %s", pa,
+                         secs(PEER_CONNECT_TIMEOUT), r == -ETIMEDOUT ? "timed out" : strerror(-r));
+        else {
+                r = sd_bus_open_system_remote(&peer, remote);
+                if (r >= 0) {
+                        (void) sd_bus_set_method_call_timeout(peer, a->timeout);
+                        r = gs_unit_active_state(peer, target, &state, &err);
+                }
+                snprintf(why, sizeof why, "%s", r < 0 ? (err ? err : strerror(-r)) : "");
         }
         char what[200];
         snprintf(what, sizeof what, "reach systemd on %s over SSH (%s)", g.cluster.peer, remote);
-        snprintf(why, sizeof why, "%s", r < 0 ? (err ? err : strerror(-r)) : "");
         step(what, t0, r < 0 ? why : state);
         if (r < 0) {
                 if (!here || !a->force) {

@@ -10,12 +10,15 @@
 #   2. planned move db1 -> db2 -> db1 with `tandem move` (over SSH to the
 #      peer's systemd): every acknowledged row is there, and the journals
 #      show the volume never mounted on both nodes at once.
-#   3. crash failover: db1's container is killed while active; `tandem
+#   3. crash failover: db1's container is killed while active; a plain
+#      `tandem move` on db2 refuses (exit 3, nothing started); `tandem
 #      takeover` on db2 fences it (its key is gone), mounts, and PostgreSQL
 #      on db2 takes writes at the same address; no acknowledged row lost.
 #   4. self-fence: db1 (booted again, unfenced at boot) takes the group back;
 #      db2 fences it while it runs. db1's watch stops PostgreSQL, drops the
 #      address and unmounts, within WatchdogSec; db2 takes over.
+#   4b. db2 killed while active; `tandem move --force` on db1 fences it and
+#      starts there (a plain move first says it cannot reach the peer).
 #   5. failing steps, with the group stopped: `tandem move` to db2 with the
 #      volume's device missing, then with a degraded RAID and
 #      on_degraded=refuse, fails at that step, says so and what it left:
@@ -109,6 +112,11 @@ client_start "$work/client"
 check "client: writing to db1" client_wait_rows 10
 echo "crash: db1's container is killed while active"
 check "db1 killed" cluster_kill db1
+check "db2: a plain tandem move cannot reach db1: exit 3" \
+	eq 3 "$(run db2 "$work/move-dead" tandem -g "$GROUP" move >/dev/null; echo $?)"
+check "db2: it says so, and that nothing was stopped or started" \
+	has "$work/move-dead" "Nothing was stopped or started"
+check "db2: it started nothing" eq inactive "$(unit_state db2 "tandem-takeover@$GROUP.service")"
 check "db2: tandem takeover (db1 is dead)" run db2 "$work/takeover2" tandem -g "$GROUP" takeover || journal_tail db2
 check "db1's key is gone, read independently ($(pr_keys))" eq "$K2 " "$(pr_keys)"
 active_on db2
@@ -146,11 +154,25 @@ check "client: writes go to db2" client_wait_rows 10
 client_stop
 check "self-fence: no acknowledged row lost ($(client_tally db2 | head -n 1))" client_tally db2
 
-# --- 5. failing steps --------------------------------------------------------------------
+# --- 4b. move --force to a dead peer ------------------------------------------------------
 on db1 systemctl reset-failed
-check "db2: stop the group (released)" on db2 systemctl stop "tandem-active@$GROUP.target" "tandem-takeover@$GROUP.service"
-check "nobody holds the reservation" eq "" "$(pr_holder)"
 check "db1: unfence again (its key was preempted)" on db1 tandem -g "$GROUP" unfence
+client_start "$work/client"
+check "client: writing to db2" client_wait_rows 10
+check "db2 killed" cluster_kill db2
+check "db1: tandem move --force (db2 cannot be reached)" run db1 "$work/move-force" tandem -g "$GROUP" move --force ||
+	journal_tail db1
+check "db1: it said db2 cannot be reached, and fenced it" has "$work/move-force" "fence db2 (preempt $K2)"
+check "db2's key is gone, read independently ($(pr_keys))" eq "$K1 " "$(pr_keys)"
+active_on db1
+check "client: PostgreSQL on db1 takes writes" client_wait_rows 10
+client_stop
+check "move --force: no acknowledged row lost ($(client_tally db1 | head -n 1))" client_tally db1
+check "db2 boots again (and unfences)" cluster_boot db2
+
+# --- 5. failing steps --------------------------------------------------------------------
+check "db1: stop the group (released)" on db1 systemctl stop "tandem-active@$GROUP.target" "tandem-takeover@$GROUP.service"
+check "nobody holds the reservation" eq "" "$(pr_holder)"
 keys_before=$(pr_keys)
 failing() { # failing WHAT UNIT TAG REASON: db2's start of the group fails at UNIT
 	local what=$1 unit=$2 out=$work/fail-$3 reason=$4
