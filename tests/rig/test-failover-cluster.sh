@@ -96,6 +96,7 @@ check "client: 20 rows through $GROUP_ADDR" client_wait_rows 20
 
 # --- 2. planned move db1 -> db2 -> db1 -------------------------------------------
 for step in "db1 db2" "db2 db1"; do
+	# shellcheck disable=SC2086 # two words: from, to
 	set -- $step
 	check "$2: tandem move ($1 -> $2)" run "$2" "$work/move-$2" tandem -g "$GROUP" move || journal_tail "$2"
 	check "$2: the move printed its timeline" has "$work/move-$2" "stop tandem-active@$GROUP.target on $1"
