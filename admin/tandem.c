@@ -19,6 +19,7 @@
 #include "tandem/group-status.h"
 #include "tandem/key.h"
 #include "tandem/msgid.h"
+#include "tandem/volume.h"
 
 static void usage(FILE *f) {
         fputs("Usage: tandem [OPTIONS] COMMAND\n"
@@ -50,7 +51,8 @@ static void usage(FILE *f) {
               "Options:\n" CLI_COMMON_HELP
               "\n"
               "Exit status: 0 done (status: it could be read), 1 failed, 2 usage,\n"
-              "3 move: the peer did not stop, nothing was started, 4 this node is fenced,\n"
+              "3 move: nothing was started (refused by the preflight, or the peer was not\n"
+              "reached or did not stop), 4 this node is fenced,\n"
               "5 takeover, move: systemd is needed (no system bus).\n"
               "See tandem(8) and tandem.conf(5).\n",
               f);
@@ -58,7 +60,7 @@ static void usage(FILE *f) {
 
 /* Exit codes beyond the shared ones (documented in tandem(8)). */
 enum {
-        EXIT_NOT_STOPPED = 3,   /* move: the peer was not reached or did not stop; nothing started */
+        EXIT_NOT_STOPPED = 3,   /* move: preflight refused, or the peer was not reached or did not stop; nothing started */
         EXIT_FENCED = 4,        /* this node is fenced (its key is gone) */
         EXIT_NO_SYSTEMD = 5,    /* takeover, move: no system bus */
 };
@@ -978,6 +980,37 @@ out:
         return ret;
 }
 
+/* What this node's start of the group needs, checked before a move touches
+ * the peer: our key registered on every fence device, and the volume's
+ * device present. The RAID is left to the RAID gate (tandem-raid@), which
+ * reads it as its unit is configured to. Returns 0, or -errno with *why. */
+static int preflight(const struct cfg_group *g, const struct gs_status *s, char *why, size_t nwhy) {
+        for (size_t i = 0; s->fenced && i < s->n_fence; i++) {
+                const struct gs_fence_dev *d = &s->fence[i];
+                if (d->error < 0) {
+                        snprintf(why, nwhy, "fence device %s cannot be read: %s", d->device,
+                                 d->reason ?: strerror(-d->error));
+                        return d->error;
+                }
+                if (!d->registered) {
+                        snprintf(why, nwhy, "this node's key is not registered on %s: this node is fenced "
+                                 "(`tandem unfence` registers it again)", d->device);
+                        return -EPERM;
+                }
+        }
+        if (s->volume_present) {
+                struct vol_device d = {};
+                _cleanup_free_ char *reason = NULL;
+                int r = vol_lookup(g->volume.device, g->volume.fstype, &d, &reason);
+                vol_device_done(&d);
+                if (r < 0) {
+                        snprintf(why, nwhy, "the volume: %s", reason ?: strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
 static int cmd_move(const struct admin *a, int argc, char **argv) {
         _cleanup_free_ char *grp = NULL, *target = NULL, *remote = NULL, *state = NULL, *err = NULL;
         struct cfg_group g = {};
@@ -1012,6 +1045,28 @@ static int cmd_move(const struct admin *a, int argc, char **argv) {
         (void) sd_bus_set_method_call_timeout(local, a->timeout);
         const char *src = here ? g.cluster.peer : g.cluster.node, *dst = here ? g.cluster.node : g.cluster.peer;
         printf("move group %s from %s to %s\n", grp, src, dst);
+
+        /* 0. Here is the destination: check what its start needs before
+         * touching the peer. */
+        if (here) {
+                struct gs_status s;
+                struct gs_read_opts ro = { .skip_peer = true };
+                usec_t p0 = gs_now();
+                r = gs_read(&g, &ro, &s);
+                if (r >= 0)
+                        r = preflight(&g, &s, why, sizeof why);
+                else
+                        snprintf(why, sizeof why, "%s", strerror(-r));
+                gs_status_done(&s);
+                char what[200];
+                snprintf(what, sizeof what, "preflight on %s (fence key, volume)", g.cluster.node);
+                step(what, p0, r < 0 ? why : "ok");
+                if (r < 0) {
+                        log_error("move refused: %s. Nothing was stopped or started; the group is where it was", why);
+                        ret = EXIT_NOT_STOPPED;
+                        goto out;
+                }
+        }
 
         /* 1. Reach the peer's systemd over SSH, as systemctl -H does. ssh
          * to a dead host can take a minute to give up (SYN retries while the

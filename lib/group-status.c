@@ -546,7 +546,7 @@ int gs_read(const struct cfg_group *g, const struct gs_read_opts *o, struct gs_s
                 read_service(g, s);
         const char *peer = g->cluster.peer_address ? g->cluster.peer_address : g->cluster.peer;
         s->peer_present = peer != NULL;
-        if (peer) {
+        if (peer && !(o && o->skip_peer)) {
                 int r = gs_tcp_probe(peer, o ? o->peer_port : 22, o ? o->peer_timeout : 2 * USEC_PER_SEC,
                                      &s->peer_rtt);
                 s->peer_reachable = r == 0 ? GS_YES : GS_NO;

@@ -97,6 +97,7 @@ struct gs_status {
 struct gs_read_opts {
         usec_t peer_timeout;            /* the TCP connect to peer_address:peer_port */
         unsigned peer_port;             /* 22 */
+        bool skip_peer;                 /* do not probe the peer */
 };
 
 /* Reads everything the config names into *ret (zeroed first). A part that

@@ -19,10 +19,13 @@
 #      address and unmounts, within WatchdogSec; db2 takes over.
 #   4b. db2 killed while active; `tandem move --force` on db1 fences it and
 #      starts there (a plain move first says it cannot reach the peer).
-#   5. failing steps, with the group stopped: `tandem move` to db2 with the
-#      volume's device missing, then with a degraded RAID and
-#      on_degraded=refuse, fails at that step, says so and what it left:
-#      db2 reserved and unmounted (tandem status says so), db1 untouched.
+#   5. failing steps. While db1 serves, `tandem move` to db2 with db2's
+#      volume device missing, then with db2 fenced, is refused by db2's
+#      preflight (exit 3, the reason, nothing stopped): db1 keeps serving.
+#      With the group stopped, a move to db2 whose RAID gate refuses a
+#      degraded array (on_degraded=refuse) fails at that step, says so and
+#      what it left: db2 reserved and unmounted (tandem status says so), db1
+#      untouched.
 # The rig's limits: the data disk is a loop device, not behind the fence
 # LUN, so the storage itself does not refuse a fenced node's writes here (the
 # QEMU and tgtd tests prove that part); the nodes share the host's kernel.
@@ -172,9 +175,36 @@ check "move --force: no acknowledged row lost ($(client_tally db1 | head -n 1))"
 check "db2 boots again (and unfences)" cluster_boot db2
 
 # --- 5. failing steps --------------------------------------------------------------------
+# 5a. The preflight: while db1 serves, a move to db2 that could not start
+# there is refused before it touches db1.
+keys_before=$(pr_keys)
+client_start "$work/client"
+check "client: writing to db1" client_wait_rows 10
+refused() { # refused WHAT REASON: tandem move on db2 is refused by its preflight
+	local what=$1 reason=$2 out=$work/refused-$RANDOM
+	check "$what: tandem move to db2 is refused (exit 3)" eq 3 "$(run db2 "$out" tandem -g "$GROUP" move >/dev/null; echo $?)"
+	sed 's/^/     | /' "$out"
+	check "$what: the preflight says why" has "$out" "preflight on db2 (fence key, volume)"
+	check "$what: ... $reason" has "$out" "$reason"
+	check "$what: ... and that nothing was stopped or started" has "$out" "Nothing was stopped or started"
+	check "$what: db2 started nothing" eq inactive "$(unit_state db2 "tandem-takeover@$GROUP.service")"
+	active_on db1
+	check "$what: the client still writes to db1" client_wait_rows 5
+}
+group_conf db2 volume.device=LABEL=no-such-volume
+refused "volume missing" "the volume: LABEL=no-such-volume: no block device has it"
+group_conf db2
+check "preflight: db1 fences db2 (tandem fence db2)" on db1 tandem -q -g "$GROUP" fence db2
+refused "db2 fenced" "this node's key is not registered on $GROUP_LUN: this node is fenced"
+check "db2: unfence again" on db2 tandem -q -g "$GROUP" unfence
+check "keys as before ($(pr_keys))" eq "$keys_before" "$(pr_keys)"
+client_stop
+check "preflight refusals: no acknowledged row lost ($(client_tally db1 | head -n 1))" client_tally db1
+
+# 5b. A step that fails in the units: the RAID gate (the preflight leaves
+# the RAID to it).
 check "db1: stop the group (released)" on db1 systemctl stop "tandem-active@$GROUP.target" "tandem-takeover@$GROUP.service"
 check "nobody holds the reservation" eq "" "$(pr_holder)"
-keys_before=$(pr_keys)
 failing() { # failing WHAT UNIT TAG REASON: db2's start of the group fails at UNIT
 	local what=$1 unit=$2 out=$work/fail-$3 reason=$4
 	check "$what: tandem move to db2 fails (exit 1)" eq 1 "$(run db2 "$out" tandem -g "$GROUP" move >/dev/null; echo $?)"
@@ -192,8 +222,6 @@ failing() { # failing WHAT UNIT TAG REASON: db2's start of the group fails at UN
 	on db2 systemctl reset-failed
 	check "$what: stopped again, nobody holds the reservation" eq "" "$(pr_holder)"
 }
-group_conf db2 volume.device=LABEL=no-such-volume
-failing "volume missing" "tandem-volume@$GROUP.service" volume "LABEL=no-such-volume: no block device has it"
 group_conf db2 raid.on_degraded=refuse
 group_raid_fixture db2 degraded
 failing "RAID degraded, refuse" "tandem-raid@$GROUP.service" raid "degraded and on_degraded=refuse: /dev/md0 degraded"

@@ -41,8 +41,9 @@
 #   A node that reboots itself (systemctl reboot) is booted again by the rig;
 #   its nspawn PID changes, and the functions here follow it.
 #   cluster_boot NODE      boot NODE again after cluster_kill or
-#                          cluster_poweroff (same disk, same identity) and wait
-#                          until it runs.
+#                          cluster_poweroff (same disk, same identity, its
+#                          eth0 back to the rig's address only, as after a
+#                          reboot) and wait until it runs.
 #   cluster_link NODE up|down
 #                          connect or cut NODE's port on the bridge (a
 #                          network partition; the node keeps running).
@@ -429,6 +430,7 @@ _cluster_launch() {
 			rc=$?
 			[ "$rc" -eq 133 ] && [ ! -e "$d/no-reboot" ] || exit "$rc"
 			echo "cluster rig: $(date +%T) $1 rebooted; booting it again"
+			_cluster_reset_net "$node" || exit 1
 		done
 	) </dev/null >>"$d/console.log" 2>&1 &
 	_CLUSTER_WRAPPER[$node]=$!
@@ -556,8 +558,24 @@ cluster_boot() {
 		return 1
 	fi
 	_cluster_reap "$node"
+	_cluster_reset_net "$node" || return 1
 	cluster_link "$node" up || return 1
 	_cluster_start_nodes "$node"
+}
+
+# _cluster_reset_net NODE: what a reboot does to the node's network: its
+# namespace outlives the container, so addresses the node added (a floating
+# service address) would survive the "reboot". Back to the rig's own.
+_cluster_reset_net() {
+	local node=$1 v ns a
+	v=$(_cluster_var "$node" NETNS); ns=${!v}
+	v=$(_cluster_var "$node" ADDR); a=${!v}
+	ip -n "$ns" addr flush dev "$CLUSTER_IFACE" &&
+	ip -n "$ns" neigh flush dev "$CLUSTER_IFACE" &&
+	ip -n "$ns" addr add "$a/$CLUSTER_PREFIXLEN" dev "$CLUSTER_IFACE" || {
+		_cluster_log "$node: cannot reset the addresses of its $CLUSTER_IFACE"
+		return 1
+	}
 }
 
 cluster_link() {
