@@ -97,6 +97,7 @@ for ((i = 1; i <= MOVES; i++)); do
 	mounted "$dst" && ! mounted "$active" || die "move $i: the volume is not where it should be"
 	client_wait_rows 10 || die "move $i: the client does not write after"
 	rec move.total "$ms"
+	rec move.preflight "$(awk 'match($0, /^preflight on .* ([0-9]+\.[0-9]+)s  /, m) { print m[1] * 1000 }' "$work/move")"
 	rec move.ssh "$(awk 'match($0, /^reach systemd on .* ([0-9]+\.[0-9]+)s  /, m) { print m[1] * 1000 }' "$work/move")"
 	rec move.gap "$(awk -v g="$(client_gap)" 'BEGIN { print g * 1000 }')"
 	unit_times "$active" stop move.stop
@@ -183,6 +184,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; els
 row() { printf '  %-52s %8s\n' "$1" "$2"; }
 echo
 echo "planned move, tandem move (medians of $MOVES, ms; the client writing throughout)"
+row "preflight on the destination (its key, the volume)" "$(med move.preflight)"
 row "stop the service (PostgreSQL, on the source)" "$(med move.stop.service)"
 row "address down" "$(med move.stop.address)"
 row "unmount" "$(med move.stop.volume)"
