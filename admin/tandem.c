@@ -750,8 +750,12 @@ static char *unit_last_error(const char *unit, usec_t since) {
         char match[400], *out = NULL;
         if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0)
                 return NULL;
+        char match2[400];
+        /* tandem's programs name their unit in OBJECT_SYSTEMD_UNIT too (see log.c). */
         snprintf(match, sizeof match, "_SYSTEMD_UNIT=%s", unit);
-        if (sd_journal_add_match(j, match, 0) >= 0 && sd_journal_seek_tail(j) >= 0)
+        snprintf(match2, sizeof match2, "OBJECT_SYSTEMD_UNIT=%s", unit);
+        if (sd_journal_add_match(j, match, 0) >= 0 && sd_journal_add_disjunction(j) >= 0 &&
+            sd_journal_add_match(j, match2, 0) >= 0 && sd_journal_seek_tail(j) >= 0)
                 for (int k = 0; k < 50 && sd_journal_previous(j) > 0; k++) {
                         uint64_t t;
                         const void *d;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
+#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "tandem/log.h"
@@ -70,11 +71,28 @@ bool log_enabled(int level) {
 
 #define LOG_FIELDS_MAX 16
 
-/* One journal entry: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, ERRNO, MESSAGE_ID
- * and the caller's fields. A field that cannot be formatted is dropped. */
+/* The unit this process runs in, or NULL; looked up once, while we live.
+ * journald takes _SYSTEMD_UNIT from /proc when it reads an entry, and a
+ * short-lived process (tandem-volume umount) may be gone by then: its entry
+ * then has no unit, and `journalctl -u` misses it. OBJECT_SYSTEMD_UNIT from
+ * a root process is matched by `journalctl -u` too. */
+static const char *own_unit(void) {
+        static bool looked;
+        static char *unit;
+        if (!looked) {
+                looked = true;
+                if (sd_pid_get_unit(0, &unit) < 0)
+                        unit = NULL;
+        }
+        return unit;
+}
+
+/* One journal entry: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, ERRNO, MESSAGE_ID,
+ * OBJECT_SYSTEMD_UNIT (our own unit) and the caller's fields. A field that
+ * cannot be formatted is dropped. */
 static void journal_send(int level, int err, const char *message_id, const struct log_field *fields,
                          size_t n_fields, const char *msg) {
-        char *strs[5 + LOG_FIELDS_MAX] = {};
+        char *strs[6 + LOG_FIELDS_MAX] = {};
         struct iovec iov[ELEMENTSOF(strs)];
         size_t n = 0;
 
@@ -87,6 +105,8 @@ static void journal_send(int level, int err, const char *message_id, const struc
         if (err != 0 && asprintf(&strs[n], "ERRNO=%d", err) >= 0)
                 n++;
         if (message_id && asprintf(&strs[n], "MESSAGE_ID=%s", message_id) >= 0)
+                n++;
+        if (own_unit() && asprintf(&strs[n], "OBJECT_SYSTEMD_UNIT=%s", own_unit()) >= 0)
                 n++;
         for (size_t i = 0; i < n_fields && i < LOG_FIELDS_MAX; i++)
                 if (fields[i].name && fields[i].value &&

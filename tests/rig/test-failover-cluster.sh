@@ -7,8 +7,9 @@
 # rows, one transaction each, through the service address.
 #   1. start: `tandem move` on db1 (stops the group on db2, where it does
 #      not run, and starts it on db1).
-#   2. planned move db1 -> db2 -> db1 with `tandem move` (over SSH to the
-#      peer's systemd): every acknowledged row is there, and the journals
+#   2. planned move db1 -> db2 -> db1: `tandem move` on db2 (over SSH to
+#      db1's systemd), then `tandem move --to db1` on db2 (stop here, start
+#      there over SSH): every acknowledged row is there, and the journals
 #      show the volume never mounted on both nodes at once.
 #   3. crash failover: db1's container is killed while active; a plain
 #      `tandem move` on db2 refuses (exit 3, nothing started); `tandem
@@ -98,15 +99,23 @@ client_start "$work/client"
 check "client: 20 rows through $GROUP_ADDR" client_wait_rows 20
 
 # --- 2. planned move db1 -> db2 -> db1 -------------------------------------------
-for step in "db1 db2" "db2 db1"; do
-	# shellcheck disable=SC2086 # two words: from, to
+# The first runs on the destination (the default: to here), the second on
+# the source (move --to PEER: stop here, start there over SSH).
+for step in "db1 db2 db2" "db2 db1 db2"; do
+	# shellcheck disable=SC2086 # three words: from, to, where tandem runs
 	set -- $step
-	check "$2: tandem move ($1 -> $2)" run "$2" "$work/move-$2" tandem -g "$GROUP" move || journal_tail "$2"
-	check "$2: the move printed its timeline" has "$work/move-$2" "stop tandem-active@$GROUP.target on $1"
+	to=()
+	[ "$3" = "$1" ] && to=(--to "$2")
+	check "$3: tandem move ${to[*]} ($1 -> $2)" run "$3" "$work/move-$2" tandem -g "$GROUP" move "${to[@]}" ||
+		journal_tail "$2"
+	check "$3: the move printed its timeline" has "$work/move-$2" "stop tandem-active@$GROUP.target on $1"
 	active_on "$2"
 	check "client: 20 rows more, now served by $2" client_wait_rows 20
 done
 check "the journals: never both mounted" never_both_mounted db1 db2
+check "the journals hold every mount and unmount of the moves" \
+	eq "db1 mounted,db1 unmounted,db2 mounted,db2 unmounted,db1 mounted," \
+	"$(volume_events db1 db2 | cut -d' ' -f2,3 | tr '\n' ',')"
 client_stop
 check "planned moves: no acknowledged row lost ($(client_tally db1 | head -n 1))" client_tally db1
 check "rows were committed on both nodes" eq "db1 db2" "$(client_sql db1 "SELECT DISTINCT node FROM rows ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
