@@ -755,7 +755,8 @@ static char *unit_last_error(const char *unit, usec_t since) {
         snprintf(match, sizeof match, "_SYSTEMD_UNIT=%s", unit);
         snprintf(match2, sizeof match2, "OBJECT_SYSTEMD_UNIT=%s", unit);
         if (sd_journal_add_match(j, match, 0) >= 0 && sd_journal_add_disjunction(j) >= 0 &&
-            sd_journal_add_match(j, match2, 0) >= 0 && sd_journal_seek_tail(j) >= 0)
+            sd_journal_add_match(j, match2, 0) >= 0 && sd_journal_add_match(j, "_UID=0", 0) >= 0 &&
+            sd_journal_seek_tail(j) >= 0)
                 for (int k = 0; k < 50 && sd_journal_previous(j) > 0; k++) {
                         uint64_t t;
                         const void *d;
@@ -917,6 +918,13 @@ static usec_t realtime_now(void) {
  * key may be registered without holding the reservation, and a registrant
  * may write under a registrants-only type). A peer whose key is not there
  * is fine. Returns 0 or -errno. */
+/* Words for a failed fence_peer(). */
+static const char *fence_failure_words(int r) {
+        return r == -EBADE ? "the peer's key could not be removed on every device"
+             : r == -EPERM ? "this node's own key is gone: this node is fenced"
+                           : strerror(-r);
+}
+
 static int fence_peer(const struct cfg_group *g) {
         struct fence f;
         char what[200], kb[KEY_STRING_MAX];
@@ -960,7 +968,7 @@ static int cmd_takeover(const struct admin *a, int argc, char **argv) {
                 r = fence_peer(&g);
                 if (r < 0) {
                         log_error("takeover failed at: fence %s: %s. Nothing was started here.", g.cluster.peer,
-                                  r == -EBADE ? "the peer's key could not be removed on every device" : strerror(-r));
+                                  fence_failure_words(r));
                         goto out;
                 }
         } else
@@ -1138,7 +1146,8 @@ static int cmd_move(const struct admin *a, int argc, char **argv) {
         if (forced && g.fence.present && g.fence.peer_key != 0) {
                 r = fence_peer(&g);
                 if (r < 0) {
-                        log_error("move --force failed at: fence %s. Nothing was started here.", g.cluster.peer);
+                        log_error("move --force failed at: fence %s: %s. Nothing was started here.", g.cluster.peer,
+                                  fence_failure_words(r));
                         goto out;
                 }
         }

@@ -229,8 +229,10 @@ int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret,
                 r = isc_login(s, a->initiator, &ds, portal, a->timeout, deadline);
                 if (r == 0)
                         break;
-                if (r == -ENOMEM)
+                if (r == -ENOMEM) {
+                        devspec_done(&ds);
                         return r;
+                }
                 if (r != -ETIMEDOUT && attempt < 3 && now_usec() + 250 * USEC_PER_MSEC < deadline) {
                         iscsi_destroy_context(s->ctx);
                         s->ctx = NULL;
@@ -241,8 +243,8 @@ int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret,
                 if (r == -ETIMEDOUT)
                         set_reason(ret_reason, "login to %s timed out", portal);
                 else
-                        set_reason(ret_reason, "login to %s failed%s: %s", portal,
-                                   attempt > 1 ? " (tried 3 times)" : "", iscsi_get_error(s->ctx));
+                        set_reason(ret_reason, "login to %s failed (%d attempt%s): %s", portal, attempt,
+                                   attempt > 1 ? "s" : "", iscsi_get_error(s->ctx));
                 devspec_done(&ds);
                 return r;
         }

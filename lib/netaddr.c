@@ -206,7 +206,11 @@ int arp_announce(const char *ifname, const struct cfg_address *a, unsigned count
                         for (; i < count; i++) {
                                 struct timespec ts = { .tv_sec = interval_ms / 1000,
                                                        .tv_nsec = (long) (interval_ms % 1000) * 1000000L };
+                                bool up = false;
                                 nanosleep(&ts, NULL);
+                                /* Taken down meanwhile (a quick stop): announce no more. */
+                                if (addr_present(ifname, a, &up) < 0 || !up)
+                                        _exit(0);
                                 if (sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *) &to, sizeof to) < 0)
                                         _exit(1);
                         }

@@ -38,7 +38,9 @@ int addr_del(const char *ifname, const struct cfg_address *a, bool *ret_removed)
 /* Sets *ret_present to whether a is on the interface. */
 int addr_present(const char *ifname, const struct cfg_address *a, bool *ret_present);
 /* Sends count ARP announcements for an IPv4 address, interval_ms apart. With
- * background, it returns once the first is sent, and a child process (which
- * exits when done) sends the rest, so that the caller does not wait. */
+ * background, it returns once the first is sent, and a child process sends
+ * the rest, so that the caller does not wait; the child stops early when the
+ * address is no longer on the interface, and exits when done. The caller
+ * does not reap it: for short-lived callers (tandem-address). */
 int arp_announce(const char *ifname, const struct cfg_address *a, unsigned count, unsigned interval_ms,
                  bool background);
