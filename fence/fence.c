@@ -246,23 +246,50 @@ static int verify(struct fence *f, struct pr_dev *d, uint64_t victim) {
 }
 
 /* PREEMPT AND ABORT, or PREEMPT where the target refuses that (tgtd). */
-static int preempt_one(struct fence *f, struct pr_dev *d, uint64_t victim) {
+/* Is victim's key registered on d, or the holder? 1 yes, 0 no, or -errno. */
+static int registered(struct fence *f, struct pr_dev *d, uint64_t victim) {
+        struct pr_keys keys = {};
+        struct pr_reservation res = {};
+        int r = snapshot(f, d, &keys, &res);
+        if (r < 0)
+                return r;
+        bool there = pr_keys_contain(&keys, victim) || (res.held && res.key == victim);
+        pr_keys_done(&keys);
+        return there;
+}
+
+/* Preempts victim's key on d. With absent_ok, a victim that turns out not to
+ * be registered is success: a PREEMPT naming a key that no I_T nexus has
+ * ends in RESERVATION CONFLICT (SPC-4, PREEMPT), and fencing a node that is
+ * already fenced must succeed (fence agents' "off" is idempotent). The keys
+ * are read only then, off the common path. */
+static int preempt_one(struct fence *f, struct pr_dev *d, uint64_t victim, bool absent_ok) {
         char vb[KEY_STRING_MAX];
         struct pr_status st;
+        bool abort = true;
         int r = pr_preempt(d, f->key, victim, f->type, true, &st);
         /* Refused as invalid; through the kernel's PR ioctls (blkpr) the same
          * refusal comes back as CHECK CONDITION without sense. */
         if (r == -EOPNOTSUPP || (r == -EIO && st.status == SAM_STAT_CHECK_CONDITION && !st.has_sense)) {
+                abort = false;
                 r = pr_preempt(d, f->key, victim, f->type, false, &st);
-                if (r < 0)
-                        return fail(f, d, r, &st, "PREEMPT");
-                step(f, d, 0, true, "preempted %s with PREEMPT: the target refused PREEMPT AND ABORT, so "
-                     "commands the peer already queued were not aborted", key_format(victim, vb));
-                return 0;
+        }
+        if (r == -EBADE && absent_ok) {
+                int q = registered(f, d, victim);
+                if (q < 0)
+                        return q;
+                if (q == 0) {
+                        step(f, d, 0, false, "%s is not registered: nothing to preempt", key_format(victim, vb));
+                        return 0;
+                }
         }
         if (r < 0)
-                return fail(f, d, r, &st, "PREEMPT AND ABORT");
-        step(f, d, 0, false, "preempted %s with PREEMPT AND ABORT", key_format(victim, vb));
+                return fail(f, d, r, &st, abort ? "PREEMPT AND ABORT" : "PREEMPT");
+        if (abort)
+                step(f, d, 0, false, "preempted %s with PREEMPT AND ABORT", key_format(victim, vb));
+        else
+                step(f, d, 0, true, "preempted %s with PREEMPT: the target refused PREEMPT AND ABORT, so "
+                     "commands the peer already queued were not aborted", key_format(victim, vb));
         return 0;
 }
 
@@ -352,7 +379,7 @@ int fence_takeover(struct fence *f, uint64_t peer_key, const struct fence_takeov
                 }
                 if (start[i].held && start[i].key == peer_key && peer_key != 0) {
                         /* The peer held it when we began: it is taken to be dead; fence it. */
-                        r = preempt_one(f, d, peer_key);
+                        r = preempt_one(f, d, peer_key, false);
                         continue;
                 }
                 if (start[i].held) {
@@ -486,26 +513,8 @@ static int preempt_verify(struct fence *f, struct pr_dev *d, uint64_t victim) {
 
 static int preempt_verified(struct fence *f, struct pr_dev *d, const void *arg) {
         uint64_t victim = *(const uint64_t *) arg;
-        struct pr_keys keys = {};
-        struct pr_reservation res = {};
-        char vb[KEY_STRING_MAX];
-        /* A PREEMPT naming a key that is not registered ends in RESERVATION
-         * CONFLICT (SPC-4, PREEMPT: no I_T nexus has that key): a victim already fenced needs none,
-         * and fencing it again must succeed (fence agents' "off" is
-         * idempotent). The verify below still reserves where nobody does. */
-        int r = snapshot(f, d, &keys, &res);
-        if (r < 0)
-                return r;
-        bool there = pr_keys_contain(&keys, victim) || (res.held && res.key == victim);
-        pr_keys_done(&keys);
-        if (!there)
-                step(f, d, 0, false, "%s is not registered: nothing to preempt", key_format(victim, vb));
-        else {
-                r = preempt_one(f, d, victim);
-                if (r < 0)
-                        return r;
-        }
-        return preempt_verify(f, d, victim);
+        int r = preempt_one(f, d, victim, true);
+        return r < 0 ? r : preempt_verify(f, d, victim);
 }
 
 int fence_preempt(struct fence *f, uint64_t victim) {

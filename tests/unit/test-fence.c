@@ -295,10 +295,7 @@ static void test_unfence(void **state) {
 }
 
 static void test_preempt_verified(void **state) {
-        static const struct mock_step s[] = {
-                GOOD_IN(0, keys_both), GOOD_IN(1, res_none),    /* the peer is registered */
-                GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none),
-        };
+        static const struct mock_step s[] = { GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none) };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
         assert_int_equal(fence_preempt(&f, PEER), -EBADE); /* the peer's key is still there */
@@ -310,7 +307,6 @@ static void test_preempt_verified(void **state) {
  * fenced node's writes are rejected only while one is held). */
 static void test_preempt_reserves(void **state) {
         static const struct mock_step s[] = {
-                GOOD_IN(0, keys_both), GOOD_IN(1, res_none),
                 GOOD_OUT(5), GOOD_IN(0, keys_us), GOOD_IN(1, res_none), GOOD_OUT(1), GOOD_IN(1, res_us),
         };
         (void) state;
@@ -321,18 +317,26 @@ static void test_preempt_reserves(void **state) {
         fence_done(&f);
 }
 
-/* Fencing a node whose key is already gone sends no PREEMPT (a target
- * answers one naming an unregistered key with RESERVATION CONFLICT) and
- * succeeds: fencing is idempotent. Where nobody holds the reservation, it
- * is still reserved. */
+/* Fencing a node whose key is already gone: the target answers the PREEMPT
+ * with RESERVATION CONFLICT (no I_T nexus has that key); the keys, read only
+ * then, show the victim gone, and that is success: fencing is idempotent.
+ * Where nobody holds the reservation, it is still reserved. A conflict while
+ * the victim is still registered stays a failure. */
 static void test_preempt_already_gone(void **state) {
         static const struct mock_step held[] = {
-                GOOD_IN(0, keys_us), GOOD_IN(1, res_us),        /* no PREEMPT follows */
-                GOOD_IN(0, keys_us), GOOD_IN(1, res_us),        /* verify */
+                CONFLICT(OUT, 5), GOOD_IN(0, keys_us), GOOD_IN(1, res_us),     /* the victim is gone */
+                GOOD_IN(0, keys_us), GOOD_IN(1, res_us),                        /* verify */
         };
         static const struct mock_step free_[] = {
-                GOOD_IN(0, keys_us), GOOD_IN(1, res_none),
+                CONFLICT(OUT, 5), GOOD_IN(0, keys_us), GOOD_IN(1, res_none),
                 GOOD_IN(0, keys_us), GOOD_IN(1, res_none), GOOD_OUT(1), GOOD_IN(1, res_us),
+        };
+        static const struct mock_step fallback[] = {   /* PREEMPT AND ABORT refused (tgtd), then PREEMPT */
+                CHECK(OUT, 5, sense_invalid), CONFLICT(OUT, 4), GOOD_IN(0, keys_us), GOOD_IN(1, res_us),
+                GOOD_IN(0, keys_us), GOOD_IN(1, res_us),
+        };
+        static const struct mock_step there[] = {
+                CONFLICT(OUT, 5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none), /* we are the fenced one */
         };
         (void) state;
         setup_one(held, ELEMENTSOF(held), false);
@@ -344,6 +348,15 @@ static void test_preempt_already_gone(void **state) {
         assert_int_equal(fence_preempt(&f, PEER), 0);
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(free_));
         assert_true(report_has("nobody held the reservation: reserved it", false));
+        fence_done(&f);
+        setup_one(fallback, ELEMENTSOF(fallback), false);
+        assert_int_equal(fence_preempt(&f, PEER), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(fallback));
+        assert_true(report_has("is not registered: nothing to preempt", false));
+        fence_done(&f);
+        setup_one(there, ELEMENTSOF(there), false);
+        assert_int_equal(fence_preempt(&f, PEER), -EBADE);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(there));
         fence_done(&f);
 }
 
