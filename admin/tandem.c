@@ -643,13 +643,10 @@ static void step(const char *what, usec_t start, const char *outcome) {
         fflush(stdout);
 }
 
-/* The group's units, in start order. */
+/* The group's units, in start order, as systemd reports them. */
 struct group_units {
         char name[7][300];
-        usec_t entered[7];      /* ActiveEnterTimestampMonotonic; 0: never */
-        usec_t left[7];         /* ActiveExitTimestampMonotonic: its last stop began */
-        usec_t gone[7];         /* InactiveEnterTimestampMonotonic: its last stop ended */
-        char *state[7];         /* ActiveState, or NULL when unknown */
+        struct gs_unit_times t[7];      /* active_state NULL: unknown */
         size_t n;
 };
 
@@ -663,51 +660,57 @@ static void group_units_read(sd_bus *bus, const struct cfg_group *g, const char 
         if (g->service.present && g->service.unit)
                 snprintf(u->name[u->n++], sizeof u->name[0], "%s", g->service.unit);
         snprintf(u->name[u->n++], sizeof u->name[0], "tandem-active@%s.target", grp);
-        for (size_t i = 0; i < u->n; i++) {
-                if (gs_unit_active_enter(bus, u->name[i], &u->entered[i]) < 0)
-                        u->entered[i] = 0;
-                if (gs_unit_timestamp(bus, u->name[i], "ActiveExitTimestampMonotonic", &u->left[i]) < 0)
-                        u->left[i] = 0;
-                if (gs_unit_timestamp(bus, u->name[i], "InactiveEnterTimestampMonotonic", &u->gone[i]) < 0)
-                        u->gone[i] = 0;
-                if (gs_unit_active_state(bus, u->name[i], &u->state[i], NULL) < 0)
-                        u->state[i] = NULL;
-        }
+        for (size_t i = 0; i < u->n; i++)
+                if (gs_unit_times(bus, u->name[i], &u->t[i]) < 0)
+                        u->t[i] = (struct gs_unit_times) {};
 }
 
 static void group_units_done(struct group_units *u) {
         for (size_t i = 0; i < u->n; i++)
-                free(u->state[i]);
+                free(u->t[i].active_state);
+}
+
+/* The order in which units reached a moment: ord[] gets the indexes of the
+ * units with from <= at[i] (and at[i] > 0), by at[]; returns their number. */
+static size_t order_by(const usec_t *at, size_t n, usec_t from, size_t ord[static 7]) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (at[i] == 0 || at[i] < from)
+                        continue;
+                size_t j = k++;
+                for (; j > 0 && at[ord[j - 1]] > at[i]; j--)
+                        ord[j] = ord[j - 1];
+                ord[j] = i;
+        }
+        return k;
 }
 
 /* Prints when each unit of the group entered the active state, relative to
  * base (a monotonic time of the host the bus speaks to; 0: the earliest
  * entry), then the units that did not, with their state. */
 static void unit_timeline(const struct group_units *u, usec_t base) {
+        usec_t at[7];
+        size_t ord[7];
+        bool shown[7] = {};
+        for (size_t i = 0; i < u->n; i++)
+                at[i] = u->t[i].active_enter;
         if (base == 0)
                 for (size_t i = 0; i < u->n; i++)
-                        if (u->entered[i] > 0 && (base == 0 || u->entered[i] < base))
-                                base = u->entered[i];
+                        if (at[i] > 0 && (base == 0 || at[i] < base))
+                                base = at[i];
         printf("\nunits entering active (from the start of the job):\n");
         usec_t prev = base;
-        bool shown[7] = {};
-        for (size_t k = 0; k < u->n; k++) {
-                size_t best = u->n;
-                for (size_t i = 0; i < u->n; i++)
-                        if (!shown[i] && u->entered[i] >= base && u->entered[i] > 0 &&
-                            (best == u->n || u->entered[i] < u->entered[best]))
-                                best = i;
-                if (best == u->n)
-                        break;
-                shown[best] = true;
-                printf("  +%8.3fs  (+%.3fs)  %s\n", secs(u->entered[best] - base), secs(u->entered[best] - prev),
-                       u->name[best]);
-                prev = u->entered[best];
+        size_t k = order_by(at, u->n, base, ord);
+        for (size_t j = 0; j < k; j++) {
+                size_t i = ord[j];
+                shown[i] = true;
+                printf("  +%8.3fs  (+%.3fs)  %s\n", secs(at[i] - base), secs(at[i] - prev), u->name[i]);
+                prev = at[i];
         }
         for (size_t i = 0; i < u->n; i++) {
                 if (shown[i])
                         continue;
-                const char *st = u->state[i] ?: "unknown";
+                const char *st = u->t[i].active_state ?: "unknown";
                 printf("  %-22s %s\n",
                        strcmp(st, "active") == 0 ? "active before the job" :
                        strcmp(st, "failed") == 0 ? "FAILED" :
@@ -720,25 +723,23 @@ static void unit_timeline(const struct group_units *u, usec_t base) {
  * when each stop began and ended, from the first stop (their last stops:
  * call it only after a stop of the whole group). */
 static void stop_timeline(const struct group_units *u, const char *node) {
-        usec_t base = 0;
-        for (size_t i = 0; i < u->n; i++)
-                if (u->left[i] > 0 && u->gone[i] >= u->left[i] && (base == 0 || u->left[i] < base))
-                        base = u->left[i];
+        usec_t base = 0, gone[7];
+        size_t ord[7];
+        for (size_t i = 0; i < u->n; i++) {
+                const struct gs_unit_times *t = &u->t[i];
+                bool stopped = t->active_exit > 0 && t->inactive_enter >= t->active_exit;
+                gone[i] = stopped ? t->inactive_enter : 0;
+                if (stopped && (base == 0 || t->active_exit < base))
+                        base = t->active_exit;
+        }
         if (base == 0)
                 return;
         printf("\nunits stopping on %s (from the first stop: began .. ended, took):\n", node);
-        bool shown[7] = {};
-        for (size_t k = 0; k < u->n; k++) {
-                size_t best = u->n;
-                for (size_t i = 0; i < u->n; i++)
-                        if (!shown[i] && u->left[i] >= base && u->gone[i] >= u->left[i] &&
-                            (best == u->n || u->gone[i] < u->gone[best]))
-                                best = i;
-                if (best == u->n)
-                        break;
-                shown[best] = true;
-                printf("  +%8.3fs .. +%8.3fs  (%.3fs)  %s\n", secs(u->left[best] - base), secs(u->gone[best] - base),
-                       secs(u->gone[best] - u->left[best]), u->name[best]);
+        size_t k = order_by(gone, u->n, base, ord);
+        for (size_t j = 0; j < k; j++) {
+                const struct gs_unit_times *t = &u->t[ord[j]];
+                printf("  +%8.3fs .. +%8.3fs  (%.3fs)  %s\n", secs(t->active_exit - base), secs(t->inactive_enter - base),
+                       secs(t->inactive_enter - t->active_exit), u->name[ord[j]]);
         }
         printf("\n");
 }
@@ -789,7 +790,7 @@ static char *unit_last_error(const char *unit, usec_t since) {
 static void report_left_behind(const struct group_units *u, const char *node, bool local, usec_t since) {
         char active[2048] = "", failed[1024] = "", down[1024] = "";
         for (size_t i = 0; i < u->n; i++) {
-                const char *st = u->state[i] ?: "unknown";
+                const char *st = u->t[i].active_state ?: "unknown";
                 char *buf = strcmp(st, "active") == 0 ? active : strcmp(st, "failed") == 0 ? failed : down;
                 size_t sz = buf == active ? sizeof active : buf == failed ? sizeof failed : sizeof down;
                 snprintf(buf + strlen(buf), sz - strlen(buf), "%s%s%s%s", *buf ? ", " : "", u->name[i],
@@ -797,7 +798,7 @@ static void report_left_behind(const struct group_units *u, const char *node, bo
                          buf == down && strcmp(st, "inactive") != 0 ? st : "");
         }
         for (size_t i = 0; i < u->n; i++)
-                if (u->state[i] && strcmp(u->state[i], "failed") == 0) {
+                if (u->t[i].active_state && strcmp(u->t[i].active_state, "failed") == 0) {
                         _cleanup_free_ char *why = local ? unit_last_error(u->name[i], since) : NULL;
                         log_error("the step that failed on %s: %s%s%s", node, u->name[i], why ? ": " : "",
                                   why ?: (local ? "" : " (see its journal there)"));
@@ -805,7 +806,7 @@ static void report_left_behind(const struct group_units *u, const char *node, bo
                 }
         log_error("left behind on %s: active: %s; failed: %s; not running: %s", node, *active ? active : "none",
                   *failed ? failed : "none", *down ? down : "none");
-        if (u->state[0] && strcmp(u->state[0], "active") == 0)
+        if (u->t[0].active_state && strcmp(u->t[0].active_state, "active") == 0)
                 log_error("%s still holds the fence reservation (tandem-takeover is active): stop the group there "
                           "to release it, or fix the cause and start it again",
                           node);
@@ -853,26 +854,43 @@ static int run_job(sd_bus *bus, const char *method, const char *unit, const char
         return r;
 }
 
+/* Every fence device of the group, opened and read (fence_status()). */
+struct fence_read {
+        struct fence f;
+        struct fence_dev_status *st;    /* f.n entries */
+};
+
+/* Returns what fence_status() returns (0, 1), or -errno: when a device
+ * cannot be read, its entry's error says which. Call fence_read_done()
+ * after any return (open_fence leaves nothing open when it fails). */
+static int fence_read(const struct cfg_group *g, struct fence_read *fr) {
+        *fr = (struct fence_read) {};
+        int r = open_fence(g, &fr->f);
+        if (r < 0)
+                return r;
+        fr->st = calloc(fr->f.n, sizeof *fr->st);
+        if (!fr->st)
+                return -ENOMEM;
+        return fence_status(&fr->f, fr->st);
+}
+
+static void fence_read_done(struct fence_read *fr) {
+        if (fr->st)
+                fence_dev_status_done(fr->st, fr->f.n);
+        free(fr->st);
+        fence_done(&fr->f);
+}
+
 /* Does key hold the reservation on a fence device of the group? Returns 1
  * yes, 0 no, -errno when a device cannot be read. */
 static int key_holds(const struct cfg_group *g, uint64_t key) {
-        struct fence f;
-        int r = open_fence(g, &f);
-        if (r < 0)
-                return r;
-        struct fence_dev_status *st = calloc(f.n, sizeof *st);
-        if (!st) {
-                fence_done(&f);
-                return -ENOMEM;
-        }
-        r = fence_status(&f, st);
+        struct fence_read fr;
+        int r = fence_read(g, &fr);
         int ret = r < 0 ? r : 0;
-        for (size_t i = 0; r >= 0 && i < f.n; i++)
-                if (st[i].res.held && st[i].res.key == key)
+        for (size_t i = 0; r >= 0 && i < fr.f.n; i++)
+                if (fr.st[i].res.held && fr.st[i].res.key == key)
                         ret = 1;
-        fence_dev_status_done(st, f.n);
-        free(st);
-        fence_done(&f);
+        fence_read_done(&fr);
         return ret;
 }
 
@@ -996,21 +1014,30 @@ out:
  * the peer: our key registered on every fence device, and the volume's
  * device present. The RAID is left to the RAID gate (tandem-raid@), which
  * reads it as its unit is configured to. Returns 0, or -errno with *why. */
-static int preflight(const struct cfg_group *g, const struct gs_status *s, char *why, size_t nwhy) {
-        for (size_t i = 0; s->fenced && i < s->n_fence; i++) {
-                const struct gs_fence_dev *d = &s->fence[i];
-                if (d->error < 0) {
-                        snprintf(why, nwhy, "fence device %s cannot be read: %s", d->device,
-                                 d->reason ?: strerror(-d->error));
-                        return d->error;
+static int preflight(const struct cfg_group *g, char *why, size_t nwhy) {
+        if (g->fence.present) {
+                struct fence_read fr;
+                int r = fence_read(g, &fr);
+                for (size_t i = 0; fr.st && i < fr.f.n; i++) {
+                        const struct fence_dev_status *d = &fr.st[i];
+                        if (d->error < 0 || !d->registered) {
+                                if (d->error < 0)
+                                        snprintf(why, nwhy, "fence device %s cannot be read: %s", d->device,
+                                                 strerror(-d->error));
+                                else
+                                        snprintf(why, nwhy, "this node's key is not registered on %s: this node is "
+                                                 "fenced (`tandem unfence` registers it again)", d->device);
+                                r = d->error < 0 ? d->error : -EPERM;
+                                break;
+                        }
                 }
-                if (!d->registered) {
-                        snprintf(why, nwhy, "this node's key is not registered on %s: this node is fenced "
-                                 "(`tandem unfence` registers it again)", d->device);
-                        return -EPERM;
-                }
+                if (r < 0 && !*why)
+                        snprintf(why, nwhy, "cannot use the fence devices: %s", strerror(-r));
+                fence_read_done(&fr);
+                if (r < 0)
+                        return r;
         }
-        if (s->volume_present) {
+        if (g->volume.present) {
                 struct vol_device d = {};
                 _cleanup_free_ char *reason = NULL;
                 int r = vol_lookup(g->volume.device, g->volume.fstype, &d, &reason);
@@ -1061,15 +1088,9 @@ static int cmd_move(const struct admin *a, int argc, char **argv) {
         /* 0. Here is the destination: check what its start needs before
          * touching the peer. */
         if (here) {
-                struct gs_status s;
-                struct gs_read_opts ro = { .skip_peer = true };
                 usec_t p0 = gs_now();
-                r = gs_read(&g, &ro, &s);
-                if (r >= 0)
-                        r = preflight(&g, &s, why, sizeof why);
-                else
-                        snprintf(why, sizeof why, "%s", strerror(-r));
-                gs_status_done(&s);
+                why[0] = '\0';
+                r = preflight(&g, why, sizeof why);
                 char what[200];
                 snprintf(what, sizeof what, "preflight on %s (fence key, volume)", g.cluster.node);
                 step(what, p0, r < 0 ? why : "ok");

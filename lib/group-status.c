@@ -390,24 +390,56 @@ int gs_unit_active_state(sd_bus *bus, const char *unit, char **ret, char **ret_e
         return 0;
 }
 
-int gs_unit_timestamp(sd_bus *bus, const char *unit, const char *property, usec_t *ret) {
+int gs_unit_times(sd_bus *bus, const char *unit, struct gs_unit_times *ret) {
         _cleanup_free_ char *path = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        uint64_t t = 0;
+        sd_bus_message *reply = NULL;
+        struct gs_unit_times t = {};
+        static const char *const stamps[] = {
+                "ActiveEnterTimestampMonotonic", "ActiveExitTimestampMonotonic",
+                "InactiveEnterTimestampMonotonic", "InactiveExitTimestampMonotonic",
+        };
+        usec_t *dest[] = { &t.active_enter, &t.active_exit, &t.inactive_enter, &t.inactive_exit };
+        /* One LoadUnit and one GetAll: over SSH each round trip counts. */
         int r = unit_path(bus, unit, &path, NULL);
         if (r < 0)
                 return r;
-        r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
-                                        property, &e, 't', &t);
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", path, "org.freedesktop.DBus.Properties", "GetAll",
+                               &e, &reply, "s", "org.freedesktop.systemd1.Unit");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name, *v;
+                size_t k = ELEMENTSOF(stamps);
+                r = sd_bus_message_read(reply, "s", &name);
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(stamps); i++)
+                        if (strcmp(name, stamps[i]) == 0)
+                                k = i;
+                if (r < 0)
+                        break;
+                if (k < ELEMENTSOF(stamps))
+                        r = sd_bus_message_read(reply, "v", "t", dest[k]);
+                else if (strcmp(name, "ActiveState") == 0) {
+                        r = sd_bus_message_read(reply, "v", "s", &v);
+                        if (r >= 0 && !(t.active_state = strdup(v)))
+                                r = -ENOMEM;
+                } else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0 && !t.active_state)
+                r = -EBADMSG;
+        sd_bus_message_unref(reply);
         sd_bus_error_free(&e);
-        if (r < 0)
+        if (r < 0) {
+                free(t.active_state);
                 return r;
+        }
         *ret = t;
         return 0;
-}
-
-int gs_unit_active_enter(sd_bus *bus, const char *unit, usec_t *ret) {
-        return gs_unit_timestamp(bus, unit, "ActiveEnterTimestampMonotonic", ret);
 }
 
 struct job_wait {
@@ -546,7 +578,7 @@ int gs_read(const struct cfg_group *g, const struct gs_read_opts *o, struct gs_s
                 read_service(g, s);
         const char *peer = g->cluster.peer_address ? g->cluster.peer_address : g->cluster.peer;
         s->peer_present = peer != NULL;
-        if (peer && !(o && o->skip_peer)) {
+        if (peer) {
                 int r = gs_tcp_probe(peer, o ? o->peer_port : 22, o ? o->peer_timeout : 2 * USEC_PER_SEC,
                                      &s->peer_rtt);
                 s->peer_reachable = r == 0 ? GS_YES : GS_NO;

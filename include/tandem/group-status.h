@@ -97,7 +97,6 @@ struct gs_status {
 struct gs_read_opts {
         usec_t peer_timeout;            /* the TCP connect to peer_address:peer_port */
         unsigned peer_port;             /* 22 */
-        bool skip_peer;                 /* do not probe the peer */
 };
 
 /* Reads everything the config names into *ret (zeroed first). A part that
@@ -120,11 +119,16 @@ int gs_tcp_probe(const char *host, unsigned port, usec_t timeout, usec_t *ret_el
 /* Reads the ActiveState of unit over bus into a new string. Returns 0 or
  * -errno; *ret_error (may be NULL) gets a copy of the D-Bus error message. */
 int gs_unit_active_state(sd_bus *bus, const char *unit, char **ret, char **ret_error);
-/* Reads a unit's timestamp property, e.g. "InactiveEnterTimestampMonotonic"
- * (usec; 0: never). Returns 0 or -errno. */
-int gs_unit_timestamp(sd_bus *bus, const char *unit, const char *property, usec_t *ret);
-/* Reads a unit's ActiveEnterTimestampMonotonic (usec; 0: never active). Returns 0 or -errno. */
-int gs_unit_active_enter(sd_bus *bus, const char *unit, usec_t *ret);
+/* A unit's state and the monotonic times (usec; 0: never) of its last
+ * transitions: a start runs from inactive_exit to active_enter, a stop from
+ * active_exit to inactive_enter. */
+struct gs_unit_times {
+        char *active_state;
+        usec_t active_enter, active_exit, inactive_enter, inactive_exit;
+};
+/* Reads them in two calls (LoadUnit, GetAll). Returns 0 or -errno;
+ * ret->active_state is the caller's to free. */
+int gs_unit_times(sd_bus *bus, const char *unit, struct gs_unit_times *ret);
 
 /* Runs method ("StartUnit" or "StopUnit") on unit with mode "replace", and
  * waits until the job is removed or timeout passes. *ret_result gets the
