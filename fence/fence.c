@@ -142,7 +142,7 @@ static int rebind(struct fence *f, struct pr_dev *d) {
         char kb[KEY_STRING_MAX];
         int r;
 
-        if (!d->ops->session_bound_registration)
+        if (!d->session_bound)
                 return 0;
         r = pr_read_keys(d, &keys, &st);
         if (r < 0)
@@ -164,7 +164,7 @@ static int rebind(struct fence *f, struct pr_dev *d) {
  * this session's registration must not bring a fenced node back. */
 static void unbind(struct fence *f, struct pr_dev *d) {
         struct pr_status st;
-        if (d->ops->session_bound_registration)
+        if (d->session_bound)
                 (void) pr_register(d, 0, 0, true, 0, &st);
         (void) f;
 }
@@ -451,7 +451,7 @@ static int release_one(struct fence *f, struct pr_dev *d, const void *arg) {
         r = pr_read_reservation(d, &res, &st);
         if (r < 0)
                 return fail(f, d, r, &st, "READ RESERVATION");
-        if (res.held && res.key == f->key && d->ops->session_bound_registration) {
+        if (res.held && res.key == f->key && d->session_bound) {
                 /* Held through another of our sessions (an earlier run):
                  * PREEMPT our own key moves it to this session (SPC-4
                  * 5.12.11.2.3), which can then release it. */

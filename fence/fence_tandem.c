@@ -17,6 +17,7 @@
 #include "tandem/fa-stdin.h"
 #include "tandem/fence.h"
 #include "tandem/key.h"
+#include "tandem/util.h"
 
 /* Exit codes of the fence-agent API. */
 enum {
@@ -197,12 +198,6 @@ static void usage(FILE *f) {
               "Exit status: 0 done (status: on), 1 failed or invalid, 2 status: off.\n"
               "See fence_tandem(8).\n",
               f);
-}
-
-static void sleep_usec(usec_t u) {
-        struct timespec ts = { .tv_sec = (time_t) (u / USEC_PER_SEC), .tv_nsec = (long) (u % USEC_PER_SEC) * 1000 };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
 }
 
 /* Reads all of stdin, up to FA_INPUT_MAX + 1 bytes (one more tells the

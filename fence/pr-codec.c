@@ -9,33 +9,7 @@
 
 #include "tandem/macro.h"
 #include "tandem/pr.h"
-
-static void put_be16(uint8_t *p, uint16_t v) {
-        p[0] = (uint8_t) (v >> 8);
-        p[1] = (uint8_t) v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v) {
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t) (v >> (24 - 8 * i));
-}
-
-static void put_be64(uint8_t *p, uint64_t v) {
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t) (v >> (56 - 8 * i));
-}
-
-static uint16_t get_be16(const uint8_t *p) {
-        return (uint16_t) ((p[0] << 8) | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-static uint64_t get_be64(const uint8_t *p) {
-        return (uint64_t) get_be32(p) << 32 | get_be32(p + 4);
-}
+#include "tandem/unaligned.h"
 
 static bool type_valid(enum pr_type t) {
         return t == PR_TYPE_WRITE_EXCLUSIVE || t == PR_TYPE_EXCLUSIVE_ACCESS ||

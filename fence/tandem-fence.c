@@ -18,6 +18,7 @@
 #include "tandem/msgid.h"
 #include "tandem/fence.h"
 #include "tandem/key.h"
+#include "tandem/util.h"
 
 /* Exit codes beyond the shared ones (documented in tandem-fence(8)). */
 enum {
@@ -65,13 +66,6 @@ static void usage(FILE *f) {
               "3 not held (takeover: lost the race), 4 this node is fenced.\n"
               "See tandem-fence(8).\n",
               f);
-}
-
-static int sleep_usec(usec_t u) {
-        struct timespec ts = { .tv_sec = (time_t) (u / USEC_PER_SEC), .tv_nsec = (long) (u % USEC_PER_SEC) * 1000 };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-        return 0;
 }
 
 /* For the rig's race test only: with TANDEM_TEST_TAKEOVER_BARRIER=DIR:N,

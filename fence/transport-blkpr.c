@@ -4,16 +4,15 @@
  * dm-multipath map, which passes a registration to every path (every I_T
  * nexus) and a reservation to one of them.
  *
- * The ops table is SCSI-shaped, so exec() takes the codec's PR OUT CDB and
- * parameter list apart and makes the matching ioctl. What the ioctls cannot
- * carry is refused (-EOPNOTSUPP): ALL_TG_PT, SPEC_I_PT, a scope other than
- * LU, REGISTER AND MOVE. Two things the kernel decides for us:
+ * It implements the operations directly, each as the matching ioctl. What
+ * the ioctls cannot carry is refused (-EOPNOTSUPP): a flag other than
+ * APTPL. Two things the kernel decides for us:
  *   - sd sets APTPL in every REGISTER it sends, whatever was asked;
  *   - the command timeout and retries are the kernel's (sd: 30 s, 5
  *     retries), not d->timeout.
  * An ioctl returns no sense data: a CHECK CONDITION comes back as status
  * 0x02 with nothing to classify it by (the kernel logs the sense); see
- * blkpr_pr_out() for what that means for UNIT ATTENTIONs.
+ * blkpr_out() for what that means for UNIT ATTENTIONs.
  *
  * PR IN and INQUIRY go through SG_IO on one path of the map (the first in
  * /sys/block/dm-N/slaves/, sorted, that takes SG_IO), opened with the sg
@@ -44,7 +43,7 @@
 #define pr_type tandem_pr_type
 #define pr_reservation tandem_pr_reservation
 #define pr_status tandem_pr_status
-#include "tandem/transport.h"
+#include "tandem/scsi-exec.h"
 #include "tandem/util.h"
 #undef pr_type
 #undef pr_reservation
@@ -61,14 +60,8 @@ _Static_assert(sizeof(struct pr_reservation) == 16 && _IOC_SIZE(IOC_PR_RESERVE) 
 struct blkpr {
         int fd;                 /* the device the ioctls go to */
         struct pr_dev *path;    /* sg on one path: PR IN, INQUIRY */
+        bool no_read_ioctls;    /* the running kernel lacks IOC_PR_READ_* */
 };
-
-static uint64_t get_be64(const uint8_t *p) {
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-                v = v << 8 | p[i];
-        return v;
-}
 
 /* SPC-4 TYPE code to the kernel's enum pr_type; 0 when it has none. */
 static uint32_t type_to_linux(uint8_t t) {
@@ -90,11 +83,11 @@ static uint32_t type_to_linux(uint8_t t) {
         }
 }
 
-/* Makes one PR ioctl and puts its outcome in *reply. Returns 0 when the
- * device answered, or -errno. A positive return is what the device said:
- * the SCSI result (SAM status in bits 0-7, host byte in 16-23), or on
- * newer kernels a PR_STS_* code laid out the same way. */
-static int pr_ioctl(int fd, unsigned long req, void *arg, struct scsi_reply *reply) {
+/* Makes one PR ioctl. Returns 0 when the device answered (its SCSI status
+ * in *ret_status), or -errno. A positive ioctl return is what the device
+ * said: the SCSI result (SAM status in bits 0-7, host byte in 16-23), or
+ * on newer kernels a PR_STS_* code laid out the same way. */
+static int pr_ioctl(int fd, unsigned long req, void *arg, uint8_t *ret_status) {
         int r = ioctl(fd, req, arg);
         if (r < 0)
                 return -errno;
@@ -104,103 +97,91 @@ static int pr_ioctl(int fd, unsigned long req, void *arg, struct scsi_reply *rep
                 return e;
         if (r != 0 && (r & 0xff) == 0)
                 return -EIO;    /* neither GOOD nor a SCSI status */
-        reply->status = (uint8_t) (r & 0xff);
+        *ret_status = (uint8_t) (r & 0xff);
         return 0;
 }
 
-/* PR OUT, as the ioctl that does the same. */
-static int blkpr_pr_out_once(struct blkpr *b, const struct scsi_cmd *c, struct scsi_reply *reply) {
-        if (c->cdb_len < PR_CDB_LEN || c->dir != SCSI_DIR_OUT || !c->buf || c->len < PR_OUT_PARAM_LEN)
-                return -EINVAL;
-        uint32_t plen = (uint32_t) c->cdb[5] << 24 | (uint32_t) c->cdb[6] << 16 | (uint32_t) c->cdb[7] << 8 | c->cdb[8];
-        if (plen != PR_OUT_PARAM_LEN)
-                return -EOPNOTSUPP;     /* only the basic parameter list */
-        uint8_t sa = c->cdb[1] & 0x1f, scope = c->cdb[2] >> 4, type = c->cdb[2] & 0x0f;
-        uint64_t key = get_be64(c->buf), sa_key = get_be64(c->buf + 8);
-        uint8_t flags = c->buf[20];
-        uint32_t ltype = type_to_linux(type);
+/* One PR OUT ioctl, with its outcome in *st.
+ *
+ * A CHECK CONDITION from a PR ioctl comes without its sense, so a UNIT
+ * ATTENTION cannot be told from anything else. Yet through a map it is
+ * common: dm sends RELEASE to every path, and the target has just queued
+ * RESERVATIONS RELEASED (2A/04) for the other paths' nexuses, so the
+ * RELEASE on the second path meets that UNIT ATTENTION (seen with LIO on
+ * 6.1); after a peer's PREEMPT our paths hold 2A/03 and a REGISTER on them
+ * fails the same way (and dm then unregisters every path). A command
+ * answered with CHECK CONDITION was not carried out on that path, and each
+ * PR OUT the ioctls do may be repeated (REGISTER AND IGNORE, RESERVE,
+ * RELEASE, CLEAR; dm stops a PREEMPT at the first path that takes it), and
+ * a UNIT ATTENTION is reported once per nexus. So repeat it, as many times
+ * as the SCSI adapter would for a UNIT ATTENTION; a CHECK CONDITION that
+ * outlasts that is returned as it is. */
+static int blkpr_out(struct pr_dev *d, unsigned long req, void *arg, struct tandem_pr_status *st) {
+        struct blkpr *b = d->priv;
+        struct tandem_pr_status s = {};
         int r;
 
-        if (scope != 0)
-                return -EOPNOTSUPP;     /* the ioctls know only LU scope */
+        for (unsigned attempt = 0;; attempt++) {
+                uint8_t status = 0;
+                r = pr_ioctl(b->fd, req, arg, &status);
+                if (r < 0) {
+                        s.outcome = PR_OUTCOME_OTHER;
+                        break;
+                }
+                s.status = status;
+                s.outcome = pr_classify(status, NULL, 0);
+                r = pr_outcome_errno(s.outcome);
+                if (status != SAM_STAT_CHECK_CONDITION || attempt >= d->ua_retries)
+                        break;
+                s.unit_attentions++;
+        }
+        if (st)
+                *st = s;
+        return r;
+}
+
+static int blkpr_register(struct pr_dev *d, uint64_t old_key, uint64_t new_key, bool ignore_existing,
+                          unsigned flags, struct tandem_pr_status *st) {
         /* APTPL passes: sd sets it on every REGISTER anyway. ALL_TG_PT and
          * SPEC_I_PT cannot be said through the ioctls. */
         if (flags & ~PR_FLAG_APTPL)
                 return -EOPNOTSUPP;
-
-        switch (sa) {
-        case PR_OUT_REGISTER:
-        case PR_OUT_REGISTER_AND_IGNORE: {
-                struct pr_registration reg = {
-                        .old_key = sa == PR_OUT_REGISTER ? key : 0,
-                        .new_key = sa_key,
-                        .flags = sa == PR_OUT_REGISTER_AND_IGNORE ? PR_FL_IGNORE_KEY : 0,
-                };
-                r = pr_ioctl(b->fd, IOC_PR_REGISTER, &reg, reply);
-                break;
-        }
-        case PR_OUT_RESERVE:
-        case PR_OUT_RELEASE: {
-                if (ltype == 0)
-                        return -EINVAL;
-                struct pr_reservation rsv = { .key = key, .type = ltype };
-                r = pr_ioctl(b->fd, sa == PR_OUT_RESERVE ? IOC_PR_RESERVE : IOC_PR_RELEASE, &rsv, reply);
-                break;
-        }
-        case PR_OUT_PREEMPT:
-        case PR_OUT_PREEMPT_AND_ABORT: {
-                if (ltype == 0)
-                        return -EINVAL;
-                struct pr_preempt p = { .old_key = key, .new_key = sa_key, .type = ltype };
-                r = pr_ioctl(b->fd, sa == PR_OUT_PREEMPT ? IOC_PR_PREEMPT : IOC_PR_PREEMPT_ABORT, &p, reply);
-                break;
-        }
-        case PR_OUT_CLEAR: {
-                struct pr_clear cl = { .key = key };
-                r = pr_ioctl(b->fd, IOC_PR_CLEAR, &cl, reply);
-                break;
-        }
-        default:
-                return -EOPNOTSUPP;     /* REGISTER AND MOVE, REPLACE LOST RESERVATION */
-        }
-        if (r == 0 && reply->status == SAM_STAT_GOOD)
-                reply->transferred = c->len;
-        return r;
+        struct pr_registration reg = {
+                .old_key = ignore_existing ? 0 : old_key,
+                .new_key = new_key,
+                .flags = ignore_existing ? PR_FL_IGNORE_KEY : 0,
+        };
+        return blkpr_out(d, IOC_PR_REGISTER, &reg, st);
 }
 
-/* A CHECK CONDITION from a PR ioctl comes without its sense, so a UNIT
- * ATTENTION cannot be told from anything else, and pr_dev_exec() cannot
- * retry it. Yet through a map it is common: dm sends RELEASE to every path,
- * and the target has just queued RESERVATIONS RELEASED (2A/04) for the
- * other paths' nexuses, so the RELEASE on the second path meets that UNIT
- * ATTENTION (seen with LIO on 6.1); after a peer's PREEMPT our paths hold
- * 2A/03 and a REGISTER on them fails the same way (and dm then unregisters
- * every path). A command answered with CHECK CONDITION was not carried out
- * on that path, and each PR OUT the ioctls do may be repeated (REGISTER AND
- * IGNORE, RESERVE, RELEASE, CLEAR; dm stops a PREEMPT at the first path
- * that takes it), and a UNIT ATTENTION is reported once per nexus. So
- * repeat it, as many times as pr_dev_exec() would for a UNIT ATTENTION; a
- * CHECK CONDITION that outlasts that is returned as it is. */
-static int blkpr_pr_out(struct pr_dev *d, const struct scsi_cmd *c, struct scsi_reply *reply) {
-        for (unsigned attempt = 0;; attempt++) {
-                int r = blkpr_pr_out_once(d->priv, c, reply);
-                if (r < 0 || reply->status != SAM_STAT_CHECK_CONDITION || attempt >= d->ua_retries)
-                        return r;
-                *reply = (struct scsi_reply) {};
-        }
+static int blkpr_reserve(struct pr_dev *d, uint64_t key, enum tandem_pr_type type, struct tandem_pr_status *st) {
+        struct pr_reservation rsv = { .key = key, .type = type_to_linux((uint8_t) type) };
+        if (rsv.type == 0)
+                return -EINVAL;
+        return blkpr_out(d, IOC_PR_RESERVE, &rsv, st);
+}
+
+static int blkpr_release(struct pr_dev *d, uint64_t key, enum tandem_pr_type type, struct tandem_pr_status *st) {
+        struct pr_reservation rsv = { .key = key, .type = type_to_linux((uint8_t) type) };
+        if (rsv.type == 0)
+                return -EINVAL;
+        return blkpr_out(d, IOC_PR_RELEASE, &rsv, st);
+}
+
+static int blkpr_preempt(struct pr_dev *d, uint64_t key, uint64_t victim, enum tandem_pr_type type, bool abort,
+                         struct tandem_pr_status *st) {
+        struct pr_preempt p = { .old_key = key, .new_key = victim, .type = type_to_linux((uint8_t) type) };
+        if (p.type == 0)
+                return -EINVAL;
+        return blkpr_out(d, abort ? IOC_PR_PREEMPT_ABORT : IOC_PR_PREEMPT, &p, st);
+}
+
+static int blkpr_clear(struct pr_dev *d, uint64_t key, struct tandem_pr_status *st) {
+        struct pr_clear cl = { .key = key };
+        return blkpr_out(d, IOC_PR_CLEAR, &cl, st);
 }
 
 #if defined(IOC_PR_READ_KEYS) && defined(IOC_PR_READ_RESERVATION)
-static void put_be32(uint8_t *p, uint32_t v) {
-        for (int i = 3; i >= 0; i--, v >>= 8)
-                p[i] = (uint8_t) v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v) {
-        for (int i = 7; i >= 0; i--, v >>= 8)
-                p[i] = (uint8_t) v;
-}
-
 /* The kernel's enum pr_type back to the SPC-4 TYPE code; 0 when unknown. */
 static uint8_t type_from_linux(uint32_t t) {
         if (t == 0)
@@ -211,74 +192,92 @@ static uint8_t type_from_linux(uint32_t t) {
         return 0;
 }
 
-/* READ KEYS and READ RESERVATION through the read ioctls, answered as the
- * device would (SPC-4 6.16.2, 6.16.3). Returns -ENOTTY when the running
- * kernel does not know them (built against newer headers). */
-static int blkpr_pr_in(struct blkpr *b, const struct scsi_cmd *c, struct scsi_reply *reply) {
-        uint8_t sa = c->cdb[1] & 0x1f;
-        int r;
+/* Whether a PR read ioctl's failure means the running kernel lacks it
+ * (built against newer headers), so the path must answer instead. */
+static bool read_ioctl_missing(int r) {
+        return r == -ENOTTY || r == -EOPNOTSUPP || r == -EINVAL;
+}
 
-        if (sa == PR_IN_READ_KEYS) {
-                if (c->len < 8)
-                        return -EINVAL;
-                uint32_t cap = (uint32_t) ((c->len - 8) / 8);
-                _cleanup_free_ uint64_t *keys = calloc(cap ? cap : 1, sizeof *keys);
+/* READ KEYS through IOC_PR_READ_KEYS (Linux 6.19), asking again with room
+ * for every key when the first answer did not fit. */
+static int blkpr_read_keys_ioctl(struct pr_dev *d, struct pr_keys *ret, struct tandem_pr_status *st) {
+        uint32_t cap = 64;
+
+        for (int pass = 0; pass < 4; pass++) {
+                _cleanup_free_ uint64_t *keys = calloc(cap, sizeof *keys);
                 if (!keys)
                         return -ENOMEM;
                 struct pr_read_keys rk = { .num_keys = cap, .keys_ptr = (uintptr_t) keys };
-                r = pr_ioctl(b->fd, IOC_PR_READ_KEYS, &rk, reply);
-                if (r < 0 || reply->status != SAM_STAT_GOOD)
+                int r = blkpr_out(d, IOC_PR_READ_KEYS, &rk, st);
+                if (r < 0)
                         return r;
-                uint32_t n = rk.num_keys < cap ? rk.num_keys : cap;
-                put_be32(c->buf, rk.generation);
-                put_be32(c->buf + 4, rk.num_keys * 8);
-                for (uint32_t i = 0; i < n; i++)
-                        put_be64(c->buf + 8 + 8 * i, keys[i]);
-                reply->transferred = 8 + (size_t) n * 8;
+                if (rk.num_keys > cap) {
+                        cap = rk.num_keys;
+                        continue;
+                }
+                *ret = (struct pr_keys) { .generation = rk.generation, .n_keys = rk.num_keys,
+                                          .n_keys_total = rk.num_keys, .keys = TAKE_PTR(keys) };
                 return 0;
         }
-        /* PR_IN_READ_RESERVATION */
-        if (c->len < 24)
-                return -EINVAL;
+        return -EAGAIN; /* the list kept growing */
+}
+
+static int blkpr_read_reservation_ioctl(struct pr_dev *d, struct tandem_pr_reservation *ret,
+                                        struct tandem_pr_status *st) {
         struct pr_read_reservation rr = {};
-        r = pr_ioctl(b->fd, IOC_PR_READ_RESERVATION, &rr, reply);
-        if (r < 0 || reply->status != SAM_STAT_GOOD)
+        int r = blkpr_out(d, IOC_PR_READ_RESERVATION, &rr, st);
+        if (r < 0)
                 return r;
-        memset(c->buf, 0, 24);
-        put_be32(c->buf, rr.generation);
-        if (rr.key == 0) {
-                reply->transferred = 8;
-                return 0;
-        }
-        put_be32(c->buf + 4, 16);
-        put_be64(c->buf + 8, rr.key);
-        c->buf[21] = type_from_linux(rr.type);  /* scope 0: LU */
-        reply->transferred = 24;
+        *ret = (struct tandem_pr_reservation) {
+                .generation = rr.generation,
+                .held = rr.key != 0,
+                .key = rr.key,
+                .type = type_from_linux(rr.type),
+        };
         return 0;
 }
 #endif
 
-static int blkpr_exec(struct pr_dev *d, const struct scsi_cmd *c, struct scsi_reply *reply) {
+static int blkpr_read_keys(struct pr_dev *d, struct pr_keys *ret, struct tandem_pr_status *st) {
         struct blkpr *b = d->priv;
-
-        if (c->cdb_len == 0)
-                return -EINVAL;
-        if (c->cdb[0] == PR_OUT_OPCODE)
-                return blkpr_pr_out(d, c, reply);
 #if defined(IOC_PR_READ_KEYS) && defined(IOC_PR_READ_RESERVATION)
-        if (c->cdb[0] == PR_IN_OPCODE && c->cdb_len >= PR_CDB_LEN && c->dir == SCSI_DIR_IN && c->buf &&
-            ((c->cdb[1] & 0x1f) == PR_IN_READ_KEYS || (c->cdb[1] & 0x1f) == PR_IN_READ_RESERVATION)) {
-                struct scsi_reply rep = {};
-                int r = blkpr_pr_in(b, c, &rep);
-                /* A kernel older than the headers: read through the path. */
-                if (r != -ENOTTY && r != -EOPNOTSUPP && r != -EINVAL) {
-                        *reply = rep;
+        if (!b->no_read_ioctls) {
+                int r = blkpr_read_keys_ioctl(d, ret, st);
+                if (!read_ioctl_missing(r))
                         return r;
-                }
+                b->no_read_ioctls = true;
         }
 #endif
-        /* PR IN, INQUIRY and the rest: SG_IO on the path. */
-        return b->path->ops->exec(b->path, c, reply);
+        return pr_read_keys(b->path, ret, st);
+}
+
+static int blkpr_read_reservation(struct pr_dev *d, struct tandem_pr_reservation *ret,
+                                  struct tandem_pr_status *st) {
+        struct blkpr *b = d->priv;
+#if defined(IOC_PR_READ_KEYS) && defined(IOC_PR_READ_RESERVATION)
+        if (!b->no_read_ioctls) {
+                int r = blkpr_read_reservation_ioctl(d, ret, st);
+                if (!read_ioctl_missing(r))
+                        return r;
+                b->no_read_ioctls = true;
+        }
+#endif
+        return pr_read_reservation(b->path, ret, st);
+}
+
+static int blkpr_report_capabilities(struct pr_dev *d, struct pr_capabilities *ret, struct tandem_pr_status *st) {
+        struct blkpr *b = d->priv;
+        return pr_report_capabilities(b->path, ret, st);
+}
+
+static int blkpr_identity(struct pr_dev *d, char **ret, struct tandem_pr_status *st) {
+        struct blkpr *b = d->priv;
+        (void) st;
+        char *s = strdup(b->path->identity);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
 }
 
 static void blkpr_close(struct pr_dev *d) {
@@ -292,18 +291,20 @@ static void blkpr_close(struct pr_dev *d) {
 
 static const struct pr_dev_ops blkpr_ops = {
         .name = "blkpr",
-        .exec = blkpr_exec,
+        .register_key = blkpr_register,
+        .reserve = blkpr_reserve,
+        .release = blkpr_release,
+        .preempt = blkpr_preempt,
+        .clear = blkpr_clear,
+        .read_keys = blkpr_read_keys,
+        .read_reservation = blkpr_read_reservation,
+        .report_capabilities = blkpr_report_capabilities,
+        .identity = blkpr_identity,
         .close = blkpr_close,
 };
 
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static void strv_free(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
 }
 
 /* The names in DIR/slaves (relative to sys_fd), sorted. Returns 0 (n may
@@ -335,7 +336,7 @@ static int list_slaves(int sys_fd, const char *dir, char ***ret, size_t *ret_n) 
                 if (!nv || !(nv[n] = strdup(de->d_name))) {
                         if (nv)
                                 v = nv;
-                        strv_free(v, n);
+                        strv_free_n(v, n);
                         closedir(dh);
                         return -ENOMEM;
                 }
@@ -412,7 +413,7 @@ static int open_path(int sys_fd, const char *dir, const char *top_path, unsigned
                 if (r == 0)
                         break;
         }
-        strv_free(slaves, n);
+        strv_free_n(slaves, n);
         return r;
 }
 
@@ -443,17 +444,14 @@ int blkpr_open(const char *path, const struct pr_open_args *a, struct pr_dev **r
         }
 
         struct blkpr *b = calloc(1, sizeof *b);
-        d = calloc(1, sizeof *d);
-        if (!b || !d || !(d->name = strdup(path)) || !(d->identity = strdup(p->identity))) {
+        d = pr_dev_new(&blkpr_ops, path, a);
+        if (!b || !d || !(d->identity = strdup(p->identity))) {
                 free(b);
                 return -ENOMEM;
         }
         b->fd = TAKE_FD(fd);
         b->path = TAKE_PTR(p);
-        d->ops = &blkpr_ops;
         d->priv = b;
-        d->timeout = a->timeout;
-        d->ua_retries = a->ua_retries;
         *ret = TAKE_PTR(d);
         return 0;
 }

@@ -17,7 +17,7 @@
 
 #include "tandem/devspec.h"
 #include "tandem/key.h"
-#include "tandem/transport.h"
+#include "tandem/scsi-exec.h"
 #include "tandem/util.h"
 
 struct wait {
@@ -35,12 +35,6 @@ struct isc {
         struct scsi_task *cur_task;
 };
 
-static usec_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
-
 static void wait_cb(struct iscsi_context *ctx, int status, void *data, void *priv) {
         struct wait *w = priv;
         (void) ctx;
@@ -53,13 +47,13 @@ static void wait_cb(struct iscsi_context *ctx, int status, void *data, void *pri
  * -ETIMEDOUT / -ECONNRESET / -EIO. */
 static int run_until(struct iscsi_context *ctx, struct wait *w, usec_t deadline) {
         while (!w->done) {
-                usec_t now = now_usec();
-                if (now >= deadline)
+                usec_t t = now(CLOCK_MONOTONIC);
+                if (t >= deadline)
                         return -ETIMEDOUT;
                 struct pollfd p = { .fd = iscsi_get_fd(ctx), .events = (short) iscsi_which_events(ctx) };
                 if (p.fd < 0)
                         return -ECONNRESET;
-                usec_t left = deadline - now;
+                usec_t left = deadline - t;
                 int ms = (int) (left / USEC_PER_MSEC) + 1;
                 int n = poll(&p, 1, ms > 1000 ? 1000 : ms);
                 if (n < 0) {
@@ -91,7 +85,7 @@ static int isc_exec(struct pr_dev *d, const struct scsi_cmd *c, struct scsi_repl
                 s->broken = true;
                 return -ECONNRESET;
         }
-        r = run_until(s->ctx, &s->cur, now_usec() + d->timeout);
+        r = run_until(s->ctx, &s->cur, now(CLOCK_MONOTONIC) + d->timeout);
         if (r < 0) {
                 /* Give up on the session. The task stays with the context
                  * until isc_close() cancels it. */
@@ -135,7 +129,7 @@ static void isc_close(struct pr_dev *d) {
                 if (!s->broken && iscsi_is_logged_in(s->ctx)) {
                         s->cur = (struct wait) {};
                         if (iscsi_logout_async(s->ctx, wait_cb, &s->cur) == 0)
-                                (void) run_until(s->ctx, &s->cur, now_usec() + d->timeout);
+                                (void) run_until(s->ctx, &s->cur, now(CLOCK_MONOTONIC) + d->timeout);
                 }
                 /* Cancels what is still queued, calling back into s->cur. */
                 iscsi_destroy_context(s->ctx);
@@ -145,9 +139,8 @@ static void isc_close(struct pr_dev *d) {
         free(s);
 }
 
-static const struct pr_dev_ops isc_ops = {
+static const struct scsi_exec_ops isc_ops = {
         .name = "iscsi",
-        .session_bound_registration = true,
         .exec = isc_exec,
         .close = isc_close,
 };
@@ -184,10 +177,9 @@ static int isc_login(struct isc *s, const char *initiator, const struct devspec 
         return 0;
 }
 
-int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason) {
+int isc_open(const struct devspec *ds, const char *name, const struct pr_open_args *a, struct pr_dev **ret,
+             char **ret_reason) {
         _cleanup_(pr_dev_closep) struct pr_dev *d = NULL;
-        struct devspec ds = {};
-        const char *why = NULL;
         char portal[300];
         struct isc *s;
         int r;
@@ -196,44 +188,35 @@ int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret,
                 set_reason(ret_reason, "no iSCSI initiator name (set [fence] initiator, or --initiator)");
                 return -EINVAL;
         }
-        r = devspec_parse(url, &ds, &why);
-        if (r < 0 || ds.kind != DEVSPEC_ISCSI) {
-                set_reason(ret_reason, "%s", why ? why : "not an iscsi:// URL");
-                devspec_done(&ds);
+        if (!ds || ds->kind != DEVSPEC_ISCSI || !name || !ret)
                 return -EINVAL;
-        }
-        if (strchr(ds.host, ':'))
-                snprintf(portal, sizeof portal, "[%s]:%u", ds.host, ds.port);
+        if (strchr(ds->host, ':'))
+                snprintf(portal, sizeof portal, "[%s]:%u", ds->host, ds->port);
         else
-                snprintf(portal, sizeof portal, "%s:%u", ds.host, ds.port);
+                snprintf(portal, sizeof portal, "%s:%u", ds->host, ds->port);
 
-        d = calloc(1, sizeof *d);
+        d = scsi_dev_new(&isc_ops, name, a);
         s = calloc(1, sizeof *s);
-        if (!d || !s || !(d->name = strdup(url))) {
+        if (!d || !s) {
                 free(s);
-                devspec_done(&ds);
                 return -ENOMEM;
         }
-        d->ops = &isc_ops;
         d->priv = s;
-        d->timeout = a->timeout;
-        d->ua_retries = a->ua_retries;
-        s->lun = (int) ds.lun;
+        d->session_bound = true;
+        s->lun = (int) ds->lun;
 
         /* A target may drop the first login of a node that crashed while
          * logged in (tgtd reinstates the old session, with this same ISID,
          * and closes the new connection): a login that fails, not one that
          * times out, is tried again, up to three times within the timeout. */
-        usec_t deadline = now_usec() + a->timeout;
+        usec_t deadline = now(CLOCK_MONOTONIC) + a->timeout;
         for (int attempt = 1;; attempt++) {
-                r = isc_login(s, a->initiator, &ds, portal, a->timeout, deadline);
+                r = isc_login(s, a->initiator, ds, portal, a->timeout, deadline);
                 if (r == 0)
                         break;
-                if (r == -ENOMEM) {
-                        devspec_done(&ds);
+                if (r == -ENOMEM)
                         return r;
-                }
-                if (r != -ETIMEDOUT && attempt < 3 && now_usec() + 250 * USEC_PER_MSEC < deadline) {
+                if (r != -ETIMEDOUT && attempt < 3 && now(CLOCK_MONOTONIC) + 250 * USEC_PER_MSEC < deadline) {
                         iscsi_destroy_context(s->ctx);
                         s->ctx = NULL;
                         s->broken = false;
@@ -245,17 +228,11 @@ int isc_open(const char *url, const struct pr_open_args *a, struct pr_dev **ret,
                 else
                         set_reason(ret_reason, "login to %s failed (%d attempt%s): %s", portal, attempt,
                                    attempt > 1 ? "s" : "", iscsi_get_error(s->ctx));
-                devspec_done(&ds);
                 return r;
         }
-        devspec_done(&ds);
-
-        struct pr_status st;
-        r = pr_read_identity(d, &d->identity, &st);
-        if (r < 0) {
-                set_reason(ret_reason, "cannot read the LU identity (INQUIRY VPD 0x83/0x80)");
+        r = scsi_dev_ready(d, ret_reason);
+        if (r < 0)
                 return r;
-        }
         *ret = TAKE_PTR(d);
         return 0;
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tandem/transport.h"
+#include "tandem/scsi-exec.h"
 
 struct mock {
         const struct mock_step *steps;
@@ -48,33 +48,24 @@ static void mock_close(struct pr_dev *d) {
         free(d->priv);
 }
 
-static const struct pr_dev_ops mock_ops = {
+static const struct scsi_exec_ops mock_ops = {
         .name = "mock",
-        .exec = mock_exec,
-        .close = mock_close,
-};
-
-static const struct pr_dev_ops mock_session_ops = {
-        .name = "mock",
-        .session_bound_registration = true,
         .exec = mock_exec,
         .close = mock_close,
 };
 
 int mock_open(const char *name, const char *identity, const struct mock_step *steps, size_t n,
               bool session_bound, struct pr_dev **ret) {
-        struct pr_dev *d = calloc(1, sizeof *d);
+        struct pr_dev *d = scsi_dev_new(&mock_ops, name, NULL);
         struct mock *m = calloc(1, sizeof *m);
-        if (!d || !m || !(d->name = strdup(name)) || !(d->identity = strdup(identity))) {
+        if (!d || !m || !(d->identity = strdup(identity))) {
                 free(m);
                 pr_dev_close(d);
                 return -ENOMEM;
         }
         *m = (struct mock) { .steps = steps, .n = n };
-        d->ops = session_bound ? &mock_session_ops : &mock_ops;
         d->priv = m;
-        d->timeout = 10 * USEC_PER_SEC;
-        d->ua_retries = 3;
+        d->session_bound = session_bound;
         *ret = d;
         return 0;
 }

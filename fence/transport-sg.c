@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tandem/transport.h"
+#include "tandem/scsi-exec.h"
 #include "tandem/util.h"
 
 #define DRIVER_TIMEOUT 0x06 /* driver_status (include/scsi/scsi.h) */
@@ -62,27 +62,11 @@ static void sg_close(struct pr_dev *d) {
         free(s);
 }
 
-static const struct pr_dev_ops sg_ops = {
+static const struct scsi_exec_ops sg_ops = {
         .name = "sg",
         .exec = sg_exec,
         .close = sg_close,
 };
-
-int pr_node_open(const char *path, bool allow_char, struct stat *ret_st, char **ret_reason) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                int r = -errno;
-                set_reason(ret_reason, "cannot open: %s", strerror(-r));
-                return r;
-        }
-        if (fstat(fd, ret_st) < 0)
-                return -errno;
-        if (!S_ISBLK(ret_st->st_mode) && !(allow_char && S_ISCHR(ret_st->st_mode))) {
-                set_reason(ret_reason, allow_char ? "not a block or SCSI generic device" : "not a block device");
-                return -ENOTBLK;
-        }
-        return TAKE_FD(fd);
-}
 
 int sg_open(const char *path, const struct pr_open_args *a, struct pr_dev **ret, char **ret_reason) {
         _cleanup_(pr_dev_closep) struct pr_dev *d = NULL;
@@ -100,24 +84,16 @@ int sg_open(const char *path, const struct pr_open_args *a, struct pr_dev **ret,
                 return -ENOTTY;
         }
         struct sgdev *s = calloc(1, sizeof *s);
-        d = calloc(1, sizeof *d);
-        if (!s || !d || !(d->name = strdup(path))) {
+        d = scsi_dev_new(&sg_ops, path, a);
+        if (!s || !d) {
                 free(s);
                 return -ENOMEM;
         }
         s->fd = TAKE_FD(fd);
-        d->ops = &sg_ops;
         d->priv = s;
-        d->timeout = a->timeout;
-        d->ua_retries = a->ua_retries;
-
-        struct pr_status pst;
-        r = pr_read_identity(d, &d->identity, &pst);
-        if (r < 0) {
-                if (ret_reason)
-                        *ret_reason = strdup("cannot read the LU identity (INQUIRY VPD 0x83/0x80)");
+        r = scsi_dev_ready(d, ret_reason);
+        if (r < 0)
                 return r;
-        }
         *ret = TAKE_PTR(d);
         return 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Small helpers shared by the library's modules. */
+/* Small helpers shared by every module: reasons, time, string vectors. */
 #pragma once
+
+#include <time.h>
 
 #include "tandem/macro.h"
 
@@ -8,3 +10,14 @@
  * formatted explanation for a caller; does nothing when ret_reason is NULL.
  * Out of memory leaves *ret_reason NULL. */
 void set_reason(char **ret_reason, const char *fmt, ...) _printf_(2, 3);
+
+/* Returns clock c (CLOCK_MONOTONIC, CLOCK_REALTIME, ...) in usec. */
+usec_t now(clockid_t c);
+/* Sleeps u usec, resuming after signals. Returns 0. */
+int sleep_usec(usec_t u);
+
+/* Frees a NULL-terminated vector of strings and the vector; accepts NULL. */
+void strv_free(char **v);
+/* Frees the n strings of v and v; accepts NULL. */
+void strv_free_n(char **v, size_t n);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
