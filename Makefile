@@ -35,10 +35,11 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTANDEM_VERSION='"$(VERSION)"' \
 # Programs: each is one main source, named after the program:
 # admin/tandem.c, admin/tandem-*.c, fence/tandem-*.c, fence/fence_*.c,
 # storage/tandem-*.c.
-# Everything else in lib/ fence/ storage/ goes into libtandem.a.
+# Everything else in lib/ fence/ storage/ group/ goes into libtandem.a, and
+# a program takes from it only the objects it references.
 PROG_SRCS   := admin/tandem.c $(wildcard admin/tandem-*.c fence/tandem-*.c fence/fence_*.c storage/tandem-*.c)
 PROGRAMS    := $(notdir $(PROG_SRCS:.c=))
-LIB_SRCS    := $(filter-out $(PROG_SRCS),$(wildcard lib/*.c fence/*.c storage/*.c))
+LIB_SRCS    := $(filter-out $(PROG_SRCS),$(wildcard lib/*.c fence/*.c storage/*.c group/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(O)/%.o)
 LIBTANDEM   := $(O)/libtandem.a
 
@@ -54,7 +55,7 @@ UNITS       := $(wildcard units/*.service units/*.target)
 OCF_AGENTS  := $(wildcard units/ocf/*)
 
 .SECONDARY:
-.PHONY: all check demo demo-parts bench deps unit rig-tools fuzz install uninstall clean
+.PHONY: all check check-layers demo demo-parts bench deps unit rig-tools fuzz install uninstall clean
 all: $(PROGRAMS:%=$(O)/%) $(LIBTANDEM) $(RIG_BINS)
 
 $(O)/%.o: %.c
@@ -66,9 +67,13 @@ $(LIBTANDEM): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# Each program links only the shared libraries its objects use: the
+# library list is the same for all, and --as-needed drops the ones a
+# program does not reference (STYLE.md rule 10; `make check` checks it).
+AS_NEEDED := -Wl,--as-needed
 define prog_rule
 $(O)/$(notdir $(1:.c=)): $(O)/$(1:.c=.o) $(LIBTANDEM)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	$$(CC) $$(LDFLAGS) $$(AS_NEEDED) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach s,$(PROG_SRCS),$(eval $(call prog_rule,$(s))))
 
@@ -95,10 +100,15 @@ fuzz: $(FUZZ_BINS)
 deps:
 	@./tools/deps.sh
 
+# DESIGN.md's layers, from nm on the objects: no upward call, no circle.
+check-layers: $(LIB_OBJS) $(PROG_SRCS:%.c=$(O)/%.o)
+	@bash tools/check-layers.sh $^
+
 # `make check`: packages, the normal build, the unit tests again under
 # ASan+UBSan in $(O)-san, the fuzzers, then every test through tests/run.sh.
 check: deps
 	$(MAKE) all unit
+	$(MAKE) check-layers
 	$(MAKE) O=$(O)-san SAN=1 unit
 	$(MAKE) fuzz
 	BUILD=$(O) SANBUILD=$(O)-san FUZZBUILD=$(FUZZ_O) ./tests/run.sh

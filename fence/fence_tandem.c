@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tandem/cli-fence.h"
+#include "tandem/fence-report.h"
 #include "tandem/cli.h"
 #include "tandem/msgid.h"
 #include "tandem/fa-stdin.h"

@@ -13,7 +13,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 
-#include "tandem/cli-fence.h"
+#include "tandem/fence-report.h"
 #include "tandem/cli.h"
 #include "tandem/msgid.h"
 #include "tandem/fence.h"

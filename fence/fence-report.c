@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tandem/cli-fence.h"
+#include "tandem/fence-report.h"
 #include "tandem/cli.h"
 #include "tandem/key.h"
 #include "tandem/msgid.h"
