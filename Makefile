@@ -46,7 +46,7 @@ LIBTANDEM   := $(O)/libtandem.a
 UNIT_SRCS   := $(wildcard tests/unit/test-*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 RIG_SRCS    := $(wildcard tests/rig/*.c)
-RIG_BINS    := $(RIG_SRCS:tests/rig/%.c=$(O)/rig/%)
+RIG_BINS    := $(RIG_SRCS:tests/rig/%.c=$(O)/rig/%) $(O)/rig/tandem-fence-test
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_O      := $(O)-fuzz
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_O)/%)
@@ -84,6 +84,12 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(LIBTANDEM)
 $(O)/rig/%: $(O)/tests/rig/%.o $(LIBTANDEM)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The test build of tandem-fence, with the rig's race barrier (never
+# installed: the programs carry no test hooks).
+$(O)/rig/tandem-fence-test: fence/tandem-fence.c $(LIBTANDEM)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DTANDEM_TEST_HOOKS $(LDFLAGS) $(AS_NEEDED) -o $@ $< $(LIBTANDEM) $(PKG_LIBS)
 
 unit: $(UNIT_BINS)
 rig-tools: $(RIG_BINS)

@@ -12,11 +12,12 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
-#include "tandem/cli-fence.h"
+#include "tandem/fence-report.h"
 #include "tandem/cli.h"
 #include "tandem/config.h"
 #include "tandem/fence.h"
 #include "tandem/group-status.h"
+#include "tandem/group.h"
 #include "tandem/key.h"
 #include "tandem/msgid.h"
 #include "tandem/volume.h"
@@ -539,19 +540,12 @@ static int cmd_status(const struct admin *a, int argc, char **argv) {
 
 /* Opens every fence device of the group into *f. Returns 0 or -errno (logged). */
 static int open_fence(const struct cfg_group *g, struct fence *f) {
-        struct pr_open_args oa = { .initiator = g->fence.initiator, .timeout = g->fence.timeout, .ua_retries = 5 };
-        int r;
-
-        if (!g->fence.present) {
-                *f = (struct fence) {};
-                return log_error_errno(EINVAL, "%s has no [fence] section: this group runs unfenced", g->path);
-        }
-        r = fence_open(f, g->fence.devices, g->fence.n_devices, &oa, g->fence.key, g->fence.type,
-                       g->fence.aptpl ? PR_FLAG_APTPL : 0);
+        _cleanup_free_ char *why = NULL;
+        int r = group_fence_open(g, f, &why);
+        if (r == -ENODATA)
+                return log_error_errno(EINVAL, "%s", why);
         if (r < 0) {
-                for (size_t i = 0; i < f->report.n; i++)
-                        log_error("%s: %s", f->report.steps[i].device, f->report.steps[i].action ?: "");
-                fence_done(f);
+                log_error("%s", why ? why : strerror(-r));
                 return log_error_errno(r, "cannot use the fence devices");
         }
         return 0;
@@ -854,43 +848,25 @@ static int run_job(sd_bus *bus, const char *method, const char *unit, const char
         return r;
 }
 
-/* Every fence device of the group, opened and read (fence_status()). */
-struct fence_read {
-        struct fence f;
-        struct fence_dev_status *st;    /* f.n entries */
-};
-
-/* Returns what fence_status() returns (0, 1), or -errno: when a device
- * cannot be read, its entry's error says which. Call fence_read_done()
- * after any return (open_fence leaves nothing open when it fails). */
-static int fence_read(const struct cfg_group *g, struct fence_read *fr) {
-        *fr = (struct fence_read) {};
-        int r = open_fence(g, &fr->f);
-        if (r < 0)
-                return r;
-        fr->st = calloc(fr->f.n, sizeof *fr->st);
-        if (!fr->st)
-                return -ENOMEM;
-        return fence_status(&fr->f, fr->st);
-}
-
-static void fence_read_done(struct fence_read *fr) {
-        if (fr->st)
-                fence_dev_status_done(fr->st, fr->f.n);
-        free(fr->st);
-        fence_done(&fr->f);
+/* Every fence device of the group, opened and read; failures are logged. */
+static int fence_read(const struct cfg_group *g, struct group_fence_read *fr) {
+        _cleanup_free_ char *why = NULL;
+        int r = group_fence_read(g, fr, &why);
+        if (r < 0 && !fr->st)
+                log_error("cannot use the fence devices: %s", why ? why : strerror(-r));
+        return r;
 }
 
 /* Does key hold the reservation on a fence device of the group? Returns 1
  * yes, 0 no, -errno when a device cannot be read. */
 static int key_holds(const struct cfg_group *g, uint64_t key) {
-        struct fence_read fr;
+        struct group_fence_read fr;
         int r = fence_read(g, &fr);
         int ret = r < 0 ? r : 0;
         for (size_t i = 0; r >= 0 && i < fr.f.n; i++)
                 if (fr.st[i].res.held && fr.st[i].res.key == key)
                         ret = 1;
-        fence_read_done(&fr);
+        group_fence_read_done(&fr);
         return ret;
 }
 
@@ -1016,7 +992,7 @@ out:
  * reads it as its unit is configured to. Returns 0, or -errno with *why. */
 static int preflight(const struct cfg_group *g, char *why, size_t nwhy) {
         if (g->fence.present) {
-                struct fence_read fr;
+                struct group_fence_read fr;
                 int r = fence_read(g, &fr);
                 for (size_t i = 0; fr.st && i < fr.f.n; i++) {
                         const struct fence_dev_status *d = &fr.st[i];
@@ -1033,7 +1009,7 @@ static int preflight(const struct cfg_group *g, char *why, size_t nwhy) {
                 }
                 if (r < 0 && !*why)
                         snprintf(why, nwhy, "cannot use the fence devices: %s", strerror(-r));
-                fence_read_done(&fr);
+                group_fence_read_done(&fr);
                 if (r < 0)
                         return r;
         }

@@ -64,7 +64,8 @@ static const struct meta_param meta_params[] = {
           "Name of the node the agent runs on, as Pacemaker passes it (default: the config's node, else the host name)",
           false, false, NULL },
         { "devices", "-d, --devices=[devices]", "string", NULL,
-          "Fence devices, comma or space separated: /dev/sd*, /dev/disk/by-id/..., /dev/nvme*n*, or "
+          "Fence devices, comma or space separated: /dev/sd*, /dev/sg*, /dev/disk/by-id/..., /dev/mapper/... "
+          "(dm-multipath), or "
           "iscsi://host:port/target-iqn/lun. Replaces the config's [fence] devices.",
           false, false, NULL },
         { "group", "-g, --group=[group]", "string", NULL,
@@ -118,7 +119,7 @@ static void print_metadata(FILE *f) {
               "(tandem)\" >\n"
               "<longdesc>fence_tandem fences a node of a tandem pair, or of a Pacemaker cluster, by removing its "
               "SCSI-3 persistent-reservation key from the shared fence devices (SCSI through SG_IO or the kernel "
-              "PR ioctls, NVMe reservations, or iSCSI targets reached directly). Every node registers its own key, "
+              "PR ioctls, or iSCSI targets reached directly). Every node registers its own key, "
               "derived from the cluster name and its node name, with the on action, which Pacemaker runs on the "
               "node itself at start (unfencing). The off action preempts the victim's key and then verifies, on "
               "every device, that the key is gone and that a reservation of the registrants-only type is held, so "

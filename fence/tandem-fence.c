@@ -17,6 +17,7 @@
 #include "tandem/cli.h"
 #include "tandem/msgid.h"
 #include "tandem/fence.h"
+#include "tandem/group.h"
 #include "tandem/key.h"
 #include "tandem/util.h"
 
@@ -46,7 +47,8 @@ static void usage(FILE *f) {
               "  unfence           register this node's key on every device\n"
               "  takeover          fence the peer if it holds the reservation, else reserve;\n"
               "                    then verify on every device\n"
-              "  release           release our reservation, keeping our key registered\n"
+              "  release           release our reservation, keeping our key registered; refused\n"
+              "                    while the group's volume is mounted here (I5)\n"
               "  preempt NODE|KEY  fence a node by name or key (not ourselves without --force)\n"
               "  unregister        remove our key\n"
               "  clear --force     remove every key and the reservation\n"
@@ -60,7 +62,8 @@ static void usage(FILE *f) {
               "  -k, --key KEY           this node's key (0x...; default: the config's)\n"
               "      --peer-key KEY      the peer's key (default: the config's)\n"
               "  -i, --initiator IQN     iSCSI initiator name for iscsi:// devices\n"
-              "  -f, --force             allow preempting our own key, and clear\n" CLI_COMMON_HELP
+              "  -f, --force             allow preempting our own key, clear, and a release\n"
+              "                          while the volume is mounted\n" CLI_COMMON_HELP
               "\n"
               "Exit status: 0 done (status: we hold it everywhere), 1 failed, 2 usage,\n"
               "3 not held (takeover: lost the race), 4 this node is fenced.\n"
@@ -68,7 +71,9 @@ static void usage(FILE *f) {
               f);
 }
 
-/* For the rig's race test only: with TANDEM_TEST_TAKEOVER_BARRIER=DIR:N,
+#ifdef TANDEM_TEST_HOOKS
+/* Only in the test build (build/rig/tandem-fence-test, for the rig's race
+ * test; never in the installed program): with TANDEM_TEST_TAKEOVER_BARRIER=DIR:N,
  * a takeover that has read its starting state waits (up to 10 s) until N
  * takeovers have, so that "simultaneous" means it: every one of them began
  * before any changed anything. Unset, nothing happens. */
@@ -97,6 +102,7 @@ static void test_barrier(void *userdata) {
                 sleep_usec(10 * USEC_PER_MSEC);
         }
 }
+#endif
 
 /* Names a key for people: "0x… (db1, this node)". */
 static const char *key_name(const struct cfg_group *g, uint64_t self, uint64_t peer, uint64_t k, char *buf, size_t n) {
@@ -294,31 +300,11 @@ static int stop_unit(const char *unit) {
 
 /* Reads the keys on device i, reopening it once when its session broke.
  * Returns 1 when our key is there, 0 when it is not, -errno on error. */
-static int watch_one(struct fence *f, size_t i, const struct pr_open_args *oa, struct pr_status *st) {
-        struct pr_keys keys = {};
-        int r = pr_read_keys(f->devs[i], &keys, st);
-        if (r == -ENOTCONN || r == -ECONNRESET || r == -ETIMEDOUT) {
-                struct pr_dev *n = NULL;
-                char *why = NULL;
-                if (pr_dev_open(f->devs[i]->name, oa, &n, &why) == 0) {
-                        pr_dev_close(f->devs[i]);
-                        f->devs[i] = n;
-                        r = pr_read_keys(f->devs[i], &keys, st);
-                }
-                free(why);
-        }
-        if (r < 0)
-                return r;
-        r = pr_keys_contain(&keys, f->key);
-        pr_keys_done(&keys);
-        return r;
-}
-
 /* The self-fence loop (I4) behind tandem-watch@.service. Our key must be on
  * ALL devices. A read error is retried within the interval; one that lasts
  * the whole interval counts as a loss. */
 static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t interval, char *target) {
-        char kb[KEY_STRING_MAX], buf[160];
+        char kb[KEY_STRING_MAX];
         unsigned rounds = 0;
         int ret = EXIT_OK;
 
@@ -326,30 +312,25 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
                  f->n == 1 ? "" : "s", interval / USEC_PER_MSEC, target ? "; on loss: stop " : "",
                  target ? target : "");
         for (;; rounds++) {
-                usec_t deadline_tries = interval / 4;
+                const struct fence_watch_opts wo = {
+                        .tries = 3, .retry_wait = interval / 4, .sleep = sleep_usec, .reopen = oa,
+                };
+                struct fence_watch_result res;
                 const char *lost_why = NULL;
                 size_t lost_dev = 0;
                 int lost_err = 0;
 
-                for (size_t i = 0; i < f->n && !lost_why; i++) {
-                        struct pr_status st = {};
-                        int r = -EIO;
-                        for (unsigned attempt = 0; attempt < 3; attempt++) {
-                                r = watch_one(f, i, oa, &st);
-                                if (r >= 0)
-                                        break;
-                                log_warning("%s: READ KEYS: %s; retrying", f->devs[i]->name,
-                                            pr_status_describe(&st, r, buf, sizeof buf));
-                                sleep_usec(deadline_tries);
-                        }
-                        if (r == 0) {
-                                lost_why = "our key is gone";
-                                lost_dev = i;
-                        } else if (r < 0) {
-                                lost_why = "the device cannot be read";
-                                lost_dev = i;
-                                lost_err = r;
-                        }
+                int r = fence_watch_round(f, &wo, &res);
+                if (res.retries > 0)
+                        log_warning("%s: READ KEYS failed %u time%s (%s); retried", f->devs[res.device]->name,
+                                    res.retries, res.retries == 1 ? "" : "s", strerror(-res.error));
+                if (r == 1) {
+                        lost_why = "our key is gone";
+                        lost_dev = res.device;
+                } else if (r < 0) {
+                        lost_why = "the device cannot be read";
+                        lost_dev = res.device;
+                        lost_err = r;
                 }
                 if (!lost_why)
                         log_debug("round %u: key %s present on all %zu devices", rounds + 1, key_format(f->key, kb),
@@ -411,6 +392,23 @@ static int parse_key_arg(const char *what, const char *s, uint64_t *ret) {
         else if (r < 0)
                 log_error("%s: '%s' is not a key (0x followed by 1-16 hex digits)", what, s);
         return r;
+}
+
+/* I5: the release waits until the group's volume is confirmed unmounted on
+ * this node, so that nobody mounts over a live filesystem; --force skips
+ * that, with a warning. Returns what fence_release() does, or -EBUSY. */
+static int release(struct fence *f, const struct cfg_group *g, bool force) {
+        _cleanup_free_ char *why = NULL;
+        if (g && group_volume_unmounted(g, &why) < 0) {
+                if (!force) {
+                        log_error("%s: NOT releasing the reservation (I5): nobody may mount over a live filesystem; "
+                                  "unmount it first (tandem-volume umount), or --force",
+                                  why ? why : "the volume's state is unknown");
+                        return -EBUSY;
+                }
+                log_warning("--force: releasing although %s", why ? why : "the volume's state is unknown");
+        }
+        return fence_release(f);
 }
 
 int main(int argc, char **argv) {
@@ -563,13 +561,15 @@ int main(int argc, char **argv) {
                         struct fence_takeover_opts to = {
                                 .settle = have_cfg ? g.fence.timeout : 10 * USEC_PER_SEC,
                                 .sleep = sleep_usec,
+#ifdef TANDEM_TEST_HOOKS
                                 .after_snapshot = test_barrier,
                                 .userdata = getenv("TANDEM_TEST_TAKEOVER_BARRIER"),
+#endif
                         };
                         r = fence_takeover(&f, peer, &to);
                 }
                 else if (strcmp(cmd, "release") == 0)
-                        r = fence_release(&f);
+                        r = release(&f, have_cfg ? &g : NULL, o.force);
                 else if (strcmp(cmd, "preempt") == 0)
                         r = fence_preempt(&f, victim);
                 else if (strcmp(cmd, "unregister") == 0)

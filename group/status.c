@@ -21,6 +21,7 @@
 #include "tandem/key.h"
 #include "tandem/netaddr.h"
 #include "tandem/raid.h"
+#include "tandem/util.h"
 #include "tandem/volume.h"
 
 static const char *const role_names[_GS_ROLE_MAX] = {
@@ -34,26 +35,11 @@ const char *gs_role_to_string(enum gs_role r) {
         return role_names[r];
 }
 
-static char *xstrdup(const char *s) {
-        return s ? strdup(s) : NULL;
-}
-
 /* Drops trailing white space (libiscsi's messages end in a newline). */
 static char *chomp(char *s) {
         size_t n = s ? strlen(s) : 0;
         while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
                 s[--n] = '\0';
-        return s;
-}
-
-static char *fmt(const char *f, ...) _printf_(1, 2);
-static char *fmt(const char *f, ...) {
-        va_list ap;
-        char *s = NULL;
-        va_start(ap, f);
-        if (vasprintf(&s, f, ap) < 0)
-                s = NULL;
-        va_end(ap);
         return s;
 }
 
@@ -63,7 +49,7 @@ enum gs_role gs_role(bool fenced, const struct gs_fence_dev *devs, size_t n, boo
         const char *gone = NULL, *bad = NULL;
 
         if (!fenced) {
-                *ret_reason = fmt("the group has no [fence] section: nothing stops two writers");
+                *ret_reason = strprintf("the group has no [fence] section: nothing stops two writers");
                 return GS_ROLE_UNFENCED;
         }
         for (size_t i = 0; i < n; i++) {
@@ -81,36 +67,36 @@ enum gs_role gs_role(bool fenced, const struct gs_fence_dev *devs, size_t n, boo
         /* Evidence beats ignorance: a key seen gone is fenced even when
          * another device cannot be read. */
         if (gone) {
-                *ret_reason = fmt("our key is not registered on %s", gone);
+                *ret_reason = strprintf("our key is not registered on %s", gone);
                 return GS_ROLE_FENCED;
         }
         if (n == 0) {
-                *ret_reason = fmt("no fence devices");
+                *ret_reason = strprintf("no fence devices");
                 return GS_ROLE_UNKNOWN;
         }
         if (unreadable > 0) {
-                *ret_reason = fmt("%zu of %zu fence device%s could not be read (first: %s)", unreadable, n,
+                *ret_reason = strprintf("%zu of %zu fence device%s could not be read (first: %s)", unreadable, n,
                                   n == 1 ? "" : "s", bad);
                 return GS_ROLE_UNKNOWN;
         }
         if (holding == n) {
                 if (!volume_present) {
-                        *ret_reason = fmt("holds the reservation on every fence device (no [volume])");
+                        *ret_reason = strprintf("holds the reservation on every fence device (no [volume])");
                         return GS_ROLE_ACTIVE;
                 }
                 if (volume_mounted_rw) {
-                        *ret_reason = fmt("holds the reservation on every fence device; the volume is mounted read-write");
+                        *ret_reason = strprintf("holds the reservation on every fence device; the volume is mounted read-write");
                         return GS_ROLE_ACTIVE;
                 }
-                *ret_reason = fmt("holds the reservation on every fence device, but the volume is not mounted "
+                *ret_reason = strprintf("holds the reservation on every fence device, but the volume is not mounted "
                                   "read-write (starting, stopping, or a failed start)");
                 return GS_ROLE_RESERVED;
         }
         if (holding == 0) {
-                *ret_reason = fmt("registered on every fence device; the reservation is not ours");
+                *ret_reason = strprintf("registered on every fence device; the reservation is not ours");
                 return GS_ROLE_PASSIVE;
         }
-        *ret_reason = fmt("holds the reservation on %zu of %zu fence devices", holding, n);
+        *ret_reason = strprintf("holds the reservation on %zu of %zu fence devices", holding, n);
         return GS_ROLE_UNKNOWN;
 }
 
@@ -181,7 +167,7 @@ char *gs_group_of(const char *path) {
 
 char *gs_target_for(const char *path) {
         _cleanup_free_ char *grp = gs_group_of(path);
-        return grp ? fmt("tandem-active@%s.target", grp) : NULL;
+        return grp ? strprintf("tandem-active@%s.target", grp) : NULL;
 }
 
 /* --------------------------------------------------------------- reading */
@@ -201,7 +187,7 @@ static void read_fence(const struct cfg_group *g, struct gs_status *s) {
         s->n_fence = n;
         for (size_t i = 0; i < n; i++) {
                 char *why = NULL;
-                s->fence[i].device = xstrdup(g->fence.devices[i]);
+                s->fence[i].device = strdup_null(g->fence.devices[i]);
                 int r = pr_dev_open(g->fence.devices[i], &oa, &devs[n_open], &why);
                 if (r < 0) {
                         s->fence[i].error = r;
@@ -232,7 +218,7 @@ static void read_fence(const struct cfg_group *g, struct gs_status *s) {
                 for (size_t j = 0; j < n_open; j++) {
                         s->fence[where[j]].error = r;
                         s->fence[where[j]].reason =
-                                fmt("%s", f.report.n > 0 && f.report.steps[0].action ? f.report.steps[0].action
+                                strprintf("%s", f.report.n > 0 && f.report.steps[0].action ? f.report.steps[0].action
                                                                                     : "cannot use the devices together");
                 }
                 fence_done(&f);
@@ -250,10 +236,10 @@ static void read_fence(const struct cfg_group *g, struct gs_status *s) {
                         if (j == n_open)
                                 continue;
                         struct gs_fence_dev *d = &s->fence[where[j]];
-                        d->identity = xstrdup(st[k].identity);
+                        d->identity = strdup_null(st[k].identity);
                         d->error = st[k].error;
                         if (st[k].error < 0) {
-                                d->reason = fmt("cannot read the keys or the reservation: %s", strerror(-st[k].error));
+                                d->reason = strprintf("cannot read the keys or the reservation: %s", strerror(-st[k].error));
                                 continue;
                         }
                         d->keys = st[k].keys;
@@ -291,66 +277,16 @@ static void read_raid(const struct cfg_group *g, struct gs_status *s) {
         if (s->raid) {
                 s->n_raid = rep.n;
                 for (size_t i = 0; i < rep.n; i++) {
-                        s->raid[i].device = xstrdup(rep.results[i].device);
+                        s->raid[i].device = strdup_null(rep.results[i].device);
                         s->raid[i].health = rep.results[i].health;
-                        s->raid[i].reason = xstrdup(rep.results[i].reason);
+                        s->raid[i].reason = strdup_null(rep.results[i].reason);
                 }
         }
         raid_report_done(&rep);
 }
 
-static void read_volume(const struct cfg_group *g, struct gs_status *s) {
-        _cleanup_free_ char *target = NULL;
-        struct vol_device d = {};
-        struct vol_mount_match m = { .state = VOL_MOUNT_NONE };
-        char *why = NULL;
-        int procfd, r;
-
-        r = vol_mountpoint_resolve(g->volume.mountpoint, &target);
-        if (r == -ENOENT) {
-                s->volume_state = xstrdup(vol_mount_state_to_string(VOL_MOUNT_NONE));
-                s->volume_reason = fmt("the mount point %s does not exist", g->volume.mountpoint);
-                return;
-        }
-        if (r < 0) {
-                s->volume_error = r;
-                s->volume_reason = fmt("mount point %s: %s", g->volume.mountpoint, strerror(-r));
-                return;
-        }
-        procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (procfd < 0) {
-                s->volume_error = -errno;
-                s->volume_reason = fmt("/proc: %s", strerror(errno));
-                return;
-        }
-        r = vol_lookup(g->volume.device, g->volume.fstype, &d, &why);
-        if (r < 0) {
-                /* No device: it cannot be mounted, but the mount point may hold another filesystem. */
-                s->volume_reason = fmt("%s", why ? why : strerror(-r));
-                free(why);
-                if (vol_mount_state(procfd, (dev_t) -1, target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE)
-                        s->volume_state = xstrdup(vol_mount_state_to_string(VOL_MOUNT_NONE));
-                else
-                        s->volume_error = r;
-                close(procfd);
-                return;
-        }
-        s->volume_devname = xstrdup(d.devname);
-        r = vol_mount_state(procfd, d.devno, target, &m, &s->volume_where);
-        close(procfd);
-        vol_device_done(&d);
-        if (r < 0) {
-                s->volume_error = r;
-                s->volume_reason = fmt("cannot read the mount table: %s", strerror(-r));
-                return;
-        }
-        s->volume_state = xstrdup(vol_mount_state_to_string(m.state));
-        s->volume_mounted = m.state == VOL_MOUNT_OK;
-        s->volume_read_only = m.state == VOL_MOUNT_OK && m.read_only;
-}
-
 static char *bus_error_message(const sd_bus_error *e, int r) {
-        return fmt("%s", e && e->message ? e->message : strerror(-r));
+        return strprintf("%s", e && e->message ? e->message : strerror(-r));
 }
 
 /* The object path of unit, loading it if need be. */
@@ -538,7 +474,7 @@ static void read_service(const struct cfg_group *g, struct gs_status *s) {
                 (void) sd_bus_set_method_call_timeout(bus, 5 * USEC_PER_SEC);
                 r = gs_unit_active_state(bus, g->service.unit, &s->service_state, &s->service_reason);
         } else
-                s->service_reason = fmt("no system bus (is systemd running?): %s", strerror(-r));
+                s->service_reason = strprintf("no system bus (is systemd running?): %s", strerror(-r));
         sd_bus_flush_close_unref(bus);
 }
 
@@ -569,7 +505,7 @@ int gs_read(const struct cfg_group *g, const struct gs_read_opts *o, struct gs_s
                 read_raid(g, s);
         s->volume_present = g->volume.present;
         if (s->volume_present)
-                read_volume(g, s);
+                gs_read_volume(g, s);
         s->address_present = g->service.present && g->service.address;
         if (s->address_present)
                 read_address(g, s);

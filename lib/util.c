@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tandem/macro.h"
@@ -54,4 +55,18 @@ void strv_free_n(char **v, size_t n) {
         for (size_t i = 0; v && i < n; i++)
                 free(v[i]);
         free(v);
+}
+
+char *strprintf(const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        return s;
+}
+
+char *strdup_null(const char *s) {
+        return s ? strdup(s) : NULL;
 }

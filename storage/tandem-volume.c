@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tandem/cli.h"
-#include "tandem/fence.h"
+#include "tandem/group.h"
 #include "tandem/volume.h"
 
 /* Results, in OCF's numbering; the plain CLI maps them (see exit_code()). */
@@ -157,18 +157,12 @@ static int fence_interlock(const struct ctx *c) {
                             g->path, c->device);
                 return RES_OK;
         }
-        struct pr_open_args oa = { .initiator = g->fence.initiator, .timeout = g->fence.timeout, .ua_retries = 5 };
-        struct fence f;
-        char held[1024] = "";
-        int r = fence_open(&f, g->fence.devices, g->fence.n_devices, &oa, g->fence.key, g->fence.type,
-                           g->fence.aptpl ? PR_FLAG_APTPL : 0);
+        _cleanup_free_ char *held = NULL;
+        size_t nd = 0;
+        int r = group_interlock(g, NULL, &nd, &held);
         if (r < 0) {
-                /* The report names the device and why it could not be used. */
-                const struct fence_step *s0 = f.report.n > 0 ? &f.report.steps[0] : NULL;
-                char what[512];
-                snprintf(what, sizeof what, "%s: %s", s0 ? s0->device : "fence devices",
-                         s0 && s0->action ? s0->action : strerror(-r));
-                fence_done(&f);
+                /* held names the device and why it could not be used. */
+                const char *what = held ? held : strerror(-r);
                 if (c->force) {
                         log_warning("--force: the fence devices cannot be used (%s); mounting anyway", what);
                         return RES_OK;
@@ -176,23 +170,7 @@ static int fence_interlock(const struct ctx *c) {
                 return fail(c, RES_FAILED, "refusing to mount: the fence devices cannot be used (%s), so the "
                             "reservation cannot be checked (I1)", what);
         }
-        struct fence_dev_status *st = calloc(f.n ? f.n : 1, sizeof *st);
-        if (!st) {
-                fence_done(&f);
-                return fail(c, RES_FAILED, "fence interlock: out of memory");
-        }
-        r = fence_status(&f, st);
-        for (size_t i = 0; i < f.n; i++)
-                if (st[i].error < 0 || !st[i].holder) {
-                        size_t len = strlen(held);
-                        snprintf(held + len, sizeof held - len, "%s%s (%s)", len ? ", " : "", st[i].device,
-                                 st[i].error < 0 ? strerror(-st[i].error) : "not held by this node");
-                }
-        fence_dev_status_done(st, f.n);
-        free(st);
-        size_t nd = f.n;
-        fence_done(&f);
-        if (r == 0) {
+        if (r == 1) {
                 log_info("this node holds the reservation on all %zu fence device(s)", nd);
                 return RES_OK;
         }

@@ -91,3 +91,21 @@ void fence_dev_status_done(struct fence_dev_status *s, size_t n);
 
 /* Returns true if keys contains k. */
 bool pr_keys_contain(const struct pr_keys *keys, uint64_t k);
+
+/* One round of the self-fence watch (I4). */
+struct fence_watch_opts {
+        unsigned tries;                 /* reads per device before it counts as unreadable (default 3) */
+        usec_t retry_wait;              /* between those reads */
+        int (*sleep)(usec_t);           /* NULL: do not wait */
+        const struct pr_open_args *reopen; /* reopen a device whose session broke; NULL: never */
+};
+struct fence_watch_result {
+        size_t device;                  /* the device that decided; on success, the last one retried */
+        int error;                      /* the last read error of a retried or unreadable device */
+        unsigned retries;               /* failed reads retried in this round */
+};
+/* Reads our key on every device, in order, retrying a failed read. Returns
+ * 0 when our key is on every device, 1 when it is gone from
+ * ret->device (we are fenced: stop writing), or -errno when ret->device
+ * could not be read in o->tries reads (also a loss, after grace). */
+int fence_watch_round(struct fence *f, const struct fence_watch_opts *o, struct fence_watch_result *ret);

@@ -102,6 +102,8 @@ struct gs_read_opts {
 /* Reads everything the config names into *ret (zeroed first). A part that
  * cannot be read records its error; the rest go on. Returns 0 or -ENOMEM. */
 int gs_read(const struct cfg_group *g, const struct gs_read_opts *o, struct gs_status *ret);
+/* Reads only the volume part of *s (volume_*). Never fails as a whole. */
+void gs_read_volume(const struct cfg_group *g, struct gs_status *s);
 /* Frees what s holds and zeroes it; accepts NULL. */
 void gs_status_done(struct gs_status *s);
 

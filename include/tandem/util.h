@@ -21,3 +21,8 @@ void strv_free(char **v);
 /* Frees the n strings of v and v; accepts NULL. */
 void strv_free_n(char **v, size_t n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+
+/* Returns a new formatted string, or NULL on ENOMEM. */
+char *strprintf(const char *fmt, ...) _printf_(1, 2);
+/* Returns strdup(s), or NULL when s is NULL or on ENOMEM. */
+char *strdup_null(const char *s);

@@ -105,7 +105,12 @@ has units/tandem-watch@.service '^WatchdogSec=' "WatchdogSec="
 has units/tandem-watch@.service '^Restart=no$' "Restart=no"
 has units/tandem-watch@.service 'twice \[fence\] watch_interval' "comment: WatchdogSec at least twice watch_interval"
 has units/tandem-takeover@.service '^JobTimeoutAction=reboot-force$' "a hung stop reboots the node (I4)"
-has units/tandem-takeover@.service 'rc" -ne 7' "release only when the volume is not mounted (I5)"
+has units/tandem-takeover@.service '^ExecStop=/usr/sbin/tandem-fence -g %i release$' "the stop is tandem-fence's release, which refuses while the volume is mounted (I5)"
+# STYLE.md rule 12: units run tandem's programs directly, never a shell.
+for f in units/*.service; do
+	if grep -qE '^Exec[A-Za-z]*=[-@+!:]*(/usr)?/bin/(ba|da)?sh( |$)' "$f"; then bad "$f runs a shell (STYLE.md rule 12)"
+	else ok "$f runs no shell"; fi
+done
 has units/tandem-unfence@.service '^WantedBy=multi-user.target$' "unfence at boot"
 has units/tandem-unfence@.service '^After=network-online.target' "unfence after network-online"
 has units/tandem-active@.target '^BindsTo=tandem-watch@%i.service$' "the group stops when the watch stops"

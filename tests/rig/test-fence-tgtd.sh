@@ -182,13 +182,14 @@ check "nobody holds any LUN before the races" nobody_holds
 wins1=0 wins2=0 bad=0
 for ((i = 1; i <= RACES; i++)); do
 	# Each takeover waits, once it has read the starting state, until the
-	# other has too (a test-only barrier in tandem-fence): both begin from
-	# the neutral start before either changes anything.
+	# other has too (a barrier in the test build of tandem-fence,
+	# $BUILD/rig/tandem-fence-test; the installed program has none): both
+	# begin from the neutral start before either changes anything.
 	bar=$WORK/barrier$i
 	mkdir "$bar"
-	TANDEM_TEST_TAKEOVER_BARRIER=$bar:2 "${F1[@]}" -q --log-target console takeover >"$WORK/r1.out" 2>&1 &
+	TANDEM_TEST_TAKEOVER_BARRIER=$bar:2 "$BUILD/rig/tandem-fence-test" "${F1[@]:1}" -q --log-target console takeover >"$WORK/r1.out" 2>&1 &
 	p1=$!
-	TANDEM_TEST_TAKEOVER_BARRIER=$bar:2 "${F2[@]}" -q --log-target console takeover >"$WORK/r2.out" 2>&1 &
+	TANDEM_TEST_TAKEOVER_BARRIER=$bar:2 "$BUILD/rig/tandem-fence-test" "${F2[@]:1}" -q --log-target console takeover >"$WORK/r2.out" 2>&1 &
 	p2=$!
 	BG=("$p1" "$p2")
 	wait "$p1"

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The group's fence devices, I1 and I5. See include/tandem/group.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tandem/group-status.h"
+#include "tandem/group.h"
+#include "tandem/util.h"
+#include "tandem/volume.h"
+
+int group_fence_open(const struct cfg_group *g, struct fence *f, char **ret_reason) {
+        struct pr_open_args oa = { .initiator = g->fence.initiator, .timeout = g->fence.timeout, .ua_retries = 5 };
+        int r;
+
+        *f = (struct fence) {};
+        if (!g->fence.present) {
+                set_reason(ret_reason, "%s has no [fence] section: this group runs unfenced", g->path);
+                return -ENODATA;
+        }
+        r = fence_open(f, g->fence.devices, g->fence.n_devices, &oa, g->fence.key, g->fence.type,
+                       g->fence.aptpl ? PR_FLAG_APTPL : 0);
+        if (r < 0) {
+                /* The report names the device and why it could not be used. */
+                const struct fence_step *s0 = f->report.n > 0 ? &f->report.steps[0] : NULL;
+                set_reason(ret_reason, "%s: %s", s0 ? s0->device : "fence devices",
+                           s0 && s0->action ? s0->action : strerror(-r));
+                fence_done(f);
+        }
+        return r;
+}
+
+int group_fence_read(const struct cfg_group *g, struct group_fence_read *ret, char **ret_reason) {
+        *ret = (struct group_fence_read) {};
+        int r = group_fence_open(g, &ret->f, ret_reason);
+        if (r < 0)
+                return r;
+        ret->st = calloc(ret->f.n ? ret->f.n : 1, sizeof *ret->st);
+        if (!ret->st)
+                return -ENOMEM;
+        return fence_status(&ret->f, ret->st);
+}
+
+void group_fence_read_done(struct group_fence_read *fr) {
+        if (fr->st)
+                fence_dev_status_done(fr->st, fr->f.n);
+        free(fr->st);
+        fence_done(&fr->f);
+        *fr = (struct group_fence_read) {};
+}
+
+int group_interlock(const struct cfg_group *g, bool *ret_unfenced, size_t *ret_n_devices, char **ret_reason) {
+        struct group_fence_read fr;
+        char held[1024] = "";
+
+        if (ret_unfenced)
+                *ret_unfenced = !g->fence.present;
+        if (!g->fence.present)
+                return 1;
+        int r = group_fence_read(g, &fr, ret_reason);
+        if (r < 0 && !fr.st) {
+                group_fence_read_done(&fr);
+                return r;
+        }
+        for (size_t i = 0; i < fr.f.n; i++)
+                if (fr.st[i].error < 0 || !fr.st[i].holder) {
+                        size_t len = strlen(held);
+                        snprintf(held + len, sizeof held - len, "%s%s (%s)", len ? ", " : "", fr.st[i].device,
+                                 fr.st[i].error < 0 ? strerror(-fr.st[i].error) : "not held by this node");
+                }
+        if (ret_n_devices)
+                *ret_n_devices = fr.f.n;
+        group_fence_read_done(&fr);
+        if (r == 0)
+                return 1;
+        set_reason(ret_reason, "%s", held);
+        return 0;
+}
+
+void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {
+        _cleanup_free_ char *target = NULL;
+        struct vol_device d = {};
+        struct vol_mount_match m = { .state = VOL_MOUNT_NONE };
+        char *why = NULL;
+        int procfd, r;
+
+        r = vol_mountpoint_resolve(g->volume.mountpoint, &target);
+        if (r == -ENOENT) {
+                s->volume_state = strdup_null(vol_mount_state_to_string(VOL_MOUNT_NONE));
+                s->volume_reason = strprintf("the mount point %s does not exist", g->volume.mountpoint);
+                return;
+        }
+        if (r < 0) {
+                s->volume_error = r;
+                s->volume_reason = strprintf("mount point %s: %s", g->volume.mountpoint, strerror(-r));
+                return;
+        }
+        procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (procfd < 0) {
+                s->volume_error = -errno;
+                s->volume_reason = strprintf("/proc: %s", strerror(errno));
+                return;
+        }
+        r = vol_lookup(g->volume.device, g->volume.fstype, &d, &why);
+        if (r < 0) {
+                /* No device: it cannot be mounted, but the mount point may hold another filesystem. */
+                s->volume_reason = strprintf("%s", why ? why : strerror(-r));
+                free(why);
+                if (vol_mount_state(procfd, (dev_t) -1, target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE)
+                        s->volume_state = strdup_null(vol_mount_state_to_string(VOL_MOUNT_NONE));
+                else
+                        s->volume_error = r;
+                close(procfd);
+                return;
+        }
+        s->volume_devname = strdup_null(d.devname);
+        r = vol_mount_state(procfd, d.devno, target, &m, &s->volume_where);
+        close(procfd);
+        vol_device_done(&d);
+        if (r < 0) {
+                s->volume_error = r;
+                s->volume_reason = strprintf("cannot read the mount table: %s", strerror(-r));
+                return;
+        }
+        s->volume_state = strdup_null(vol_mount_state_to_string(m.state));
+        s->volume_mounted = m.state == VOL_MOUNT_OK;
+        s->volume_read_only = m.state == VOL_MOUNT_OK && m.read_only;
+}
+
+int group_volume_unmounted(const struct cfg_group *g, char **ret_reason) {
+        struct gs_status s = {};
+        int r = 0;
+
+        if (!g->volume.present)
+                return 0;
+        gs_read_volume(g, &s);
+        if (s.volume_error < 0 || !s.volume_state) {
+                set_reason(ret_reason, "the volume's state cannot be read (%s)",
+                           s.volume_reason ? s.volume_reason : strerror(s.volume_error < 0 ? -s.volume_error : ENOMEM));
+                r = -EBUSY;
+        } else if (strcmp(s.volume_state, vol_mount_state_to_string(VOL_MOUNT_NONE)) != 0) {
+                set_reason(ret_reason, "the volume is %s%s%s", strcmp(s.volume_state, "mounted") == 0 ? "still " : "",
+                           s.volume_state, s.volume_where ? " " : "");
+                if (s.volume_where) {
+                        _cleanup_free_ char *w = NULL;
+                        if (asprintf(&w, "%s(%s)", *ret_reason ? *ret_reason : "", s.volume_where) >= 0 && ret_reason) {
+                                free(*ret_reason);
+                                *ret_reason = TAKE_PTR(w);
+                        }
+                }
+                r = -EBUSY;
+        }
+        free(s.volume_reason);
+        free(s.volume_devname);
+        free(s.volume_state);
+        free(s.volume_where);
+        return r;
+}
