@@ -52,32 +52,43 @@ void group_fence_read_done(struct group_fence_read *fr) {
         *fr = (struct group_fence_read) {};
 }
 
-int group_interlock(const struct cfg_group *g, bool *ret_unfenced, size_t *ret_n_devices, char **ret_reason) {
-        struct group_fence_read fr;
+int group_interlock_fence(struct fence *f, char **ret_reason) {
         char held[1024] = "";
+        struct fence_dev_status *st = calloc(f->n ? f->n : 1, sizeof *st);
+        if (!st)
+                return -ENOMEM;
+        int r = fence_status(f, st);
+        for (size_t i = 0; i < f->n; i++)
+                if (st[i].error < 0 || !st[i].holder) {
+                        size_t len = strlen(held);
+                        snprintf(held + len, sizeof held - len, "%s%s (%s)", len ? ", " : "", st[i].device,
+                                 st[i].error < 0 ? strerror(-st[i].error)
+                                 : !st[i].registered ? "our key is not registered: this node is fenced"
+                                                     : "not held by this node");
+                }
+        fence_dev_status_done(st, f->n);
+        free(st);
+        if (r == 0 && f->n > 0)
+                return 1;
+        set_reason(ret_reason, "%s", f->n > 0 ? held : "no fence devices");
+        return 0;
+}
+
+int group_interlock(const struct cfg_group *g, bool *ret_unfenced, size_t *ret_n_devices, char **ret_reason) {
+        struct fence f;
 
         if (ret_unfenced)
                 *ret_unfenced = !g->fence.present;
         if (!g->fence.present)
                 return 1;
-        int r = group_fence_read(g, &fr, ret_reason);
-        if (r < 0 && !fr.st) {
-                group_fence_read_done(&fr);
+        int r = group_fence_open(g, &f, ret_reason);
+        if (r < 0)
                 return r;
-        }
-        for (size_t i = 0; i < fr.f.n; i++)
-                if (fr.st[i].error < 0 || !fr.st[i].holder) {
-                        size_t len = strlen(held);
-                        snprintf(held + len, sizeof held - len, "%s%s (%s)", len ? ", " : "", fr.st[i].device,
-                                 fr.st[i].error < 0 ? strerror(-fr.st[i].error) : "not held by this node");
-                }
         if (ret_n_devices)
-                *ret_n_devices = fr.f.n;
-        group_fence_read_done(&fr);
-        if (r == 0)
-                return 1;
-        set_reason(ret_reason, "%s", held);
-        return 0;
+                *ret_n_devices = f.n;
+        r = group_interlock_fence(&f, ret_reason);
+        fence_done(&f);
+        return r;
 }
 
 void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {

@@ -36,6 +36,10 @@ void group_fence_read_done(struct group_fence_read *fr);
  * not (*ret_reason lists the devices and why), or -errno when the devices
  * cannot be used (*ret_reason says why). */
 int group_interlock(const struct cfg_group *g, bool *ret_unfenced, size_t *ret_n_devices, char **ret_reason);
+/* The same check over devices already opened: returns 1 when our key holds
+ * the reservation on every device of f, 0 when not (or f has none), with
+ * *ret_reason naming each device that fails and why, or -ENOMEM. */
+int group_interlock_fence(struct fence *f, char **ret_reason);
 
 /* I5: is the group's volume confirmed not mounted on this node? Returns 0
  * when it is not mounted (or the group has no [volume]), -EBUSY when it is
