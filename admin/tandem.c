@@ -986,44 +986,13 @@ out:
         return ret;
 }
 
-/* What this node's start of the group needs, checked before a move touches
- * the peer: our key registered on every fence device, and the volume's
- * device present. The RAID is left to the RAID gate (tandem-raid@), which
- * reads it as its unit is configured to. Returns 0, or -errno with *why. */
+/* What this node's start of the group needs (group_preflight()), in *why. */
 static int preflight(const struct cfg_group *g, char *why, size_t nwhy) {
-        if (g->fence.present) {
-                struct group_fence_read fr;
-                int r = fence_read(g, &fr);
-                for (size_t i = 0; fr.st && i < fr.f.n; i++) {
-                        const struct fence_dev_status *d = &fr.st[i];
-                        if (d->error < 0 || !d->registered) {
-                                if (d->error < 0)
-                                        snprintf(why, nwhy, "fence device %s cannot be read: %s", d->device,
-                                                 strerror(-d->error));
-                                else
-                                        snprintf(why, nwhy, "this node's key is not registered on %s: this node is "
-                                                 "fenced (`tandem unfence` registers it again)", d->device);
-                                r = d->error < 0 ? d->error : -EPERM;
-                                break;
-                        }
-                }
-                if (r < 0 && !*why)
-                        snprintf(why, nwhy, "cannot use the fence devices: %s", strerror(-r));
-                group_fence_read_done(&fr);
-                if (r < 0)
-                        return r;
-        }
-        if (g->volume.present) {
-                struct vol_device d = {};
-                _cleanup_free_ char *reason = NULL;
-                int r = vol_lookup(g->volume.device, g->volume.fstype, &d, &reason);
-                vol_device_done(&d);
-                if (r < 0) {
-                        snprintf(why, nwhy, "the volume: %s", reason ?: strerror(-r));
-                        return r;
-                }
-        }
-        return 0;
+        _cleanup_free_ char *reason = NULL;
+        int r = group_preflight(g, &reason);
+        if (r < 0)
+                snprintf(why, nwhy, "%s", reason ? reason : strerror(-r));
+        return r;
 }
 
 static int cmd_move(const struct admin *a, int argc, char **argv) {

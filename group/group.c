@@ -170,3 +170,50 @@ int group_volume_unmounted(const struct cfg_group *g, char **ret_reason) {
         free(s.volume_where);
         return r;
 }
+
+int group_preflight(const struct cfg_group *g, char **ret_reason) {
+        if (g->fence.present) {
+                struct group_fence_read fr;
+                int r = group_fence_read(g, &fr, ret_reason);
+                if (r < 0 && !fr.st) {
+                        if (!ret_reason || !*ret_reason)
+                                set_reason(ret_reason, "cannot use the fence devices: %s", strerror(-r));
+                        else {
+                                _cleanup_free_ char *w = TAKE_PTR(*ret_reason);
+                                set_reason(ret_reason, "cannot use the fence devices: %s", w);
+                        }
+                        group_fence_read_done(&fr);
+                        return r;
+                }
+                r = 0;
+                for (size_t i = 0; i < fr.f.n; i++) {
+                        const struct fence_dev_status *d = &fr.st[i];
+                        if (d->error < 0) {
+                                set_reason(ret_reason, "fence device %s cannot be read: %s", d->device,
+                                           strerror(-d->error));
+                                r = d->error;
+                                break;
+                        }
+                        if (!d->registered) {
+                                set_reason(ret_reason, "this node's key is not registered on %s: this node is "
+                                           "fenced (`tandem unfence` registers it again)", d->device);
+                                r = -EPERM;
+                                break;
+                        }
+                }
+                group_fence_read_done(&fr);
+                if (r < 0)
+                        return r;
+        }
+        if (g->volume.present) {
+                struct vol_device d = {};
+                _cleanup_free_ char *why = NULL;
+                int r = vol_lookup(g->volume.device, g->volume.fstype, &d, &why);
+                vol_device_done(&d);
+                if (r < 0) {
+                        set_reason(ret_reason, "the volume: %s", why ? why : strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}

@@ -46,3 +46,10 @@ int group_interlock_fence(struct fence *f, char **ret_reason);
  * mounted, elsewhere, or over something else, or its state cannot be read,
  * with *ret_reason. */
 int group_volume_unmounted(const struct cfg_group *g, char **ret_reason);
+
+/* What this node's start of the group needs, checked before a move touches
+ * the peer: our key registered on every fence device, and the volume's
+ * device present. The RAID is left to the RAID gate (tandem-raid@), which
+ * reads it as its unit is configured to. Returns 0, or -errno with
+ * *ret_reason. */
+int group_preflight(const struct cfg_group *g, char **ret_reason);
