@@ -4,7 +4,7 @@
 #
 #   tests/rig/qemu/run.sh [--bin HOSTPATH]... [--file HOSTPATH:GUESTPATH]...
 #                         [--module NAME]... [--luns N] [--lun-mb MB]
-#                         [--timeout SEC] [--log FILE] SCRIPT
+#                         [--timeout SEC] [--log FILE] [--fence-scsi] SCRIPT
 #
 #   --bin HOSTPATH      a program for the guest's /usr/local/bin, with the
 #                       shared libraries ldd lists
@@ -15,6 +15,11 @@
 #   --timeout SEC       kill QEMU after SEC seconds (default 300)
 #   --log FILE          keep the guest console log (kernel messages, setup,
 #                       the script's output) in FILE
+#   --fence-scsi        also put Python 3 and fence-agents' fence_scsi into
+#                       the guest (/usr/bin/python3, /usr/sbin/fence_scsi):
+#                       an extra archive from the host's packages, built once
+#                       and cached (see fence-agents.sh); off by default, it
+#                       makes the initramfs ~30 MiB larger
 #
 # Inside the guest (see guest/rig/rig.sh for details):
 #   - proc, sysfs, devtmpfs, configfs, tmpfs on /tmp and /run; lo 127.0.0.1;
@@ -49,7 +54,7 @@ usage() {
 }
 
 bins=() files=() mods=()
-luns=1 lun_mb=64 timeout=300 log="" script=""
+luns=1 lun_mb=64 timeout=300 log="" script="" fence_scsi=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) bins+=("${2:?--bin needs a path}"); shift 2 ;;
@@ -59,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--lun-mb) lun_mb=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--log) log=${2:?}; shift 2 ;;
+	--fence-scsi) fence_scsi=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) script=${2:-}; shift $#; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -109,7 +115,8 @@ cleanup() {
 	fi
 	# The output pipeline ends by itself once qemu is gone (tail --pid).
 	[ -n "$tail_pid" ] && wait "$tail_pid" 2>/dev/null
-	[ -n "$RIG_WORK" ] && rm -rf "$RIG_WORK" "${RIG_BASE:+$RIG_BASE.tmp}"
+	[ -n "$RIG_WORK" ] && rm -rf "$RIG_WORK" "${RIG_BASE:+$RIG_BASE.tmp}" \
+		"${RIG_FA_CPIO:+$RIG_FA_CPIO.tmp}"
 	rm -rf "$tmp"
 }
 trap 'cleanup' EXIT
@@ -125,6 +132,15 @@ rc=0
 rig_base || rc=$?
 [ "$rc" -eq 77 ] && skip "$RIG_SKIP_REASON"
 [ "$rc" -eq 0 ] || { echo "run.sh: building the base initramfs failed" >&2; exit 125; }
+extra=()
+if [ "$fence_scsi" -eq 1 ]; then
+	# shellcheck source=tests/rig/qemu/fence-agents.sh
+	. "$RIG_DIR/fence-agents.sh"
+	rig_fence_agents || rc=$?
+	[ "$rc" -eq 77 ] && skip "$RIG_SKIP_REASON"
+	[ "$rc" -eq 0 ] || { echo "run.sh: building the fence_scsi archive failed" >&2; exit 125; }
+	extra+=("$RIG_FA_CPIO")
+fi
 exec 9>&-
 
 # The per-run archive: the script, its settings, --bin, --file, --module.
@@ -149,7 +165,7 @@ if [ "${#mods[@]}" -gt 0 ]; then
 fi
 rig_cpio "$stage" "$tmp/run.cpio"
 # The kernel unpacks concatenated archives in order, later files on top.
-cat "$RIG_BASE" "$tmp/run.cpio" >"$tmp/initrd"
+cat "$RIG_BASE" "${extra[@]}" "$tmp/run.cpio" >"$tmp/initrd"
 rm -rf "$stage" "$tmp/run.cpio"
 
 console=$tmp/console.log out=$tmp/script.out
