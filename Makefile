@@ -27,9 +27,16 @@ CFLAGS  += $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
 endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# libiscsi is loaded with dlopen() by the iscsi transport when an iscsi://
+# device is opened (and linked only into the tests and rig tools that call
+# it directly); its soname comes from the installed library.
+PROG_PKGS  := $(filter-out libiscsi,$(PKGS))
+PROG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PROG_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBISCSI_SONAME := $(shell objdump -p $$($(PKG_CONFIG) --variable=libdir libiscsi 2>/dev/null)/libiscsi.so 2>/dev/null | awk '/SONAME/ {print $$2}')
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTANDEM_VERSION='"$(VERSION)"' \
+              $(if $(LIBISCSI_SONAME),-DLIBISCSI_SONAME='"$(LIBISCSI_SONAME)"') \
               -Iinclude $(PKG_CFLAGS) -MMD -MP
 
 # Programs: each is one main source, named after the program:
@@ -73,7 +80,7 @@ $(LIBTANDEM): $(LIB_OBJS)
 AS_NEEDED := -Wl,--as-needed
 define prog_rule
 $(O)/$(notdir $(1:.c=)): $(O)/$(1:.c=.o) $(LIBTANDEM)
-	$$(CC) $$(LDFLAGS) $$(AS_NEEDED) -o $$@ $$^ $$(PKG_LIBS)
+	$$(CC) $$(LDFLAGS) $$(AS_NEEDED) -o $$@ $$^ $$(PROG_LIBS)
 endef
 $(foreach s,$(PROG_SRCS),$(eval $(call prog_rule,$(s))))
 
@@ -89,7 +96,7 @@ $(O)/rig/%: $(O)/tests/rig/%.o $(LIBTANDEM)
 # installed: the programs carry no test hooks).
 $(O)/rig/tandem-fence-test: fence/tandem-fence.c $(LIBTANDEM)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DTANDEM_TEST_HOOKS $(LDFLAGS) $(AS_NEEDED) -o $@ $< $(LIBTANDEM) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -DTANDEM_TEST_HOOKS $(LDFLAGS) $(AS_NEEDED) -o $@ $< $(LIBTANDEM) $(PROG_LIBS)
 
 unit: $(UNIT_BINS)
 rig-tools: $(RIG_BINS)

@@ -3,7 +3,13 @@
  * Everything runs through libiscsi's async API under our own poll loop with a
  * deadline, so no command and no login can hang past the device's timeout,
  * even when the target stops answering. Auto-reconnect is off: a lost
- * session is an error the caller sees, never a silent new I_T nexus. */
+ * session is an error the caller sees, never a silent new I_T nexus.
+ *
+ * libiscsi (and the RDMA and netlink libraries it pulls in) is loaded with
+ * dlopen() when the first iscsi:// device is opened, as systemd loads its
+ * optional libraries: a node whose fence devices are /dev paths never maps
+ * it, and every tool starts faster. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
@@ -19,6 +25,92 @@
 #include "tandem/key.h"
 #include "tandem/scsi-exec.h"
 #include "tandem/util.h"
+
+#ifndef LIBISCSI_SONAME
+#define LIBISCSI_SONAME "libiscsi.so.7"
+#endif
+
+struct iscsi_syms {
+        void *dl;
+        __typeof__(iscsi_create_context) *iscsi_create_context;
+        __typeof__(iscsi_destroy_context) *iscsi_destroy_context;
+        __typeof__(iscsi_full_connect_async) *iscsi_full_connect_async;
+        __typeof__(iscsi_get_error) *iscsi_get_error;
+        __typeof__(iscsi_get_fd) *iscsi_get_fd;
+        __typeof__(iscsi_is_logged_in) *iscsi_is_logged_in;
+        __typeof__(iscsi_logout_async) *iscsi_logout_async;
+        __typeof__(iscsi_scsi_command_async) *iscsi_scsi_command_async;
+        __typeof__(iscsi_service) *iscsi_service;
+        __typeof__(iscsi_set_header_digest) *iscsi_set_header_digest;
+        __typeof__(iscsi_set_isid_random) *iscsi_set_isid_random;
+        __typeof__(iscsi_set_noautoreconnect) *iscsi_set_noautoreconnect;
+        __typeof__(iscsi_set_session_type) *iscsi_set_session_type;
+        __typeof__(iscsi_set_targetname) *iscsi_set_targetname;
+        __typeof__(iscsi_set_timeout) *iscsi_set_timeout;
+        __typeof__(iscsi_which_events) *iscsi_which_events;
+        __typeof__(scsi_create_task) *scsi_create_task;
+        __typeof__(scsi_free_scsi_task) *scsi_free_scsi_task;
+};
+static struct iscsi_syms isym;
+
+/* Loads libiscsi once. Returns 0, or -ELIBACC with *ret_reason set. */
+static int iscsi_load(char **ret_reason) {
+        if (isym.dl)
+                return 0;
+        void *dl = dlopen(LIBISCSI_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (!dl) {
+                set_reason(ret_reason, "iscsi:// devices need libiscsi (%s): %s", LIBISCSI_SONAME, dlerror());
+                return -ELIBACC;
+        }
+        struct iscsi_syms t = { .dl = dl };
+#define LOAD(name)                                                                              \
+        if (!(t.name = (__typeof__(t.name)) dlsym(dl, #name))) {                               \
+                set_reason(ret_reason, "%s lacks %s", LIBISCSI_SONAME, #name);                  \
+                dlclose(dl);                                                                    \
+                return -ELIBACC;                                                                \
+        }
+        LOAD(iscsi_create_context);
+        LOAD(iscsi_destroy_context);
+        LOAD(iscsi_full_connect_async);
+        LOAD(iscsi_get_error);
+        LOAD(iscsi_get_fd);
+        LOAD(iscsi_is_logged_in);
+        LOAD(iscsi_logout_async);
+        LOAD(iscsi_scsi_command_async);
+        LOAD(iscsi_service);
+        LOAD(iscsi_set_header_digest);
+        LOAD(iscsi_set_isid_random);
+        LOAD(iscsi_set_noautoreconnect);
+        LOAD(iscsi_set_session_type);
+        LOAD(iscsi_set_targetname);
+        LOAD(iscsi_set_timeout);
+        LOAD(iscsi_which_events);
+        LOAD(scsi_create_task);
+        LOAD(scsi_free_scsi_task);
+#undef LOAD
+        isym = t;
+        return 0;
+}
+
+/* From here on, each libiscsi call goes through the loaded table. */
+#define iscsi_create_context (*isym.iscsi_create_context)
+#define iscsi_destroy_context (*isym.iscsi_destroy_context)
+#define iscsi_full_connect_async (*isym.iscsi_full_connect_async)
+#define iscsi_get_error (*isym.iscsi_get_error)
+#define iscsi_get_fd (*isym.iscsi_get_fd)
+#define iscsi_is_logged_in (*isym.iscsi_is_logged_in)
+#define iscsi_logout_async (*isym.iscsi_logout_async)
+#define iscsi_scsi_command_async (*isym.iscsi_scsi_command_async)
+#define iscsi_service (*isym.iscsi_service)
+#define iscsi_set_header_digest (*isym.iscsi_set_header_digest)
+#define iscsi_set_isid_random (*isym.iscsi_set_isid_random)
+#define iscsi_set_noautoreconnect (*isym.iscsi_set_noautoreconnect)
+#define iscsi_set_session_type (*isym.iscsi_set_session_type)
+#define iscsi_set_targetname (*isym.iscsi_set_targetname)
+#define iscsi_set_timeout (*isym.iscsi_set_timeout)
+#define iscsi_which_events (*isym.iscsi_which_events)
+#define scsi_create_task (*isym.scsi_create_task)
+#define scsi_free_scsi_task (*isym.scsi_free_scsi_task)
 
 struct wait {
         bool done;
@@ -190,6 +282,9 @@ int isc_open(const struct devspec *ds, const char *name, const struct pr_open_ar
         }
         if (!ds || ds->kind != DEVSPEC_ISCSI || !name || !ret)
                 return -EINVAL;
+        r = iscsi_load(ret_reason);
+        if (r < 0)
+                return r;
         if (strchr(ds->host, ':'))
                 snprintf(portal, sizeof portal, "[%s]:%u", ds->host, ds->port);
         else
