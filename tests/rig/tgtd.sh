@@ -113,6 +113,15 @@ _tgtd_is_ours() {
 	esac
 }
 
+# _tgtd_gone PID: PID has exited (or is a zombie, exited but not reaped).
+_tgtd_gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	case "${stat%% *}" in Z|X|x) return 0 ;; esac
+	return 1
+}
+
 tgtd_alive() {
 	_tgtd_is_ours "${TGTD_PID:-}" "${TGTD_PORT:-}"
 }
@@ -230,7 +239,16 @@ _tgtd_launch() {
 	export TGTD_PID TGTD_PORT
 	t0=$(_tgtd_now)
 	while :; do
+		# Until the subshell (or `ip netns exec`) has exec'd tgtd, the PID
+		# is alive but not yet tgtd: wait for it. Reaping it then would
+		# wait for the tgtd it becomes, forever.
+		if ! _tgtd_is_ours "$TGTD_PID" "$port" && ! _tgtd_gone "$TGTD_PID" &&
+			_tgtd_elapsed_lt "$t0" "$limit"; then
+			sleep 0.01
+			continue
+		fi
 		if ! _tgtd_is_ours "$TGTD_PID" "$port"; then
+			_tgtd_gone "$TGTD_PID" || kill -KILL "$TGTD_PID" 2>/dev/null
 			_tgtd_reap "$TGTD_PID"
 			if grep -q 'lock\|in use' "$log" 2>/dev/null; then
 				return 2
