@@ -417,12 +417,30 @@ static int cmd_status(const struct ctx *c) {
         return rc;
 }
 
+/* monitor: where the volume stands, from the mount table and the mounted
+ * device alone; no other disk is probed (vol_mounted()). */
+static int watch(const struct ctx *c, char **target, struct vol_mounted *m) {
+        int r = vol_mountpoint_resolve(c->mountpoint, target);
+        if (r == -ENOENT) {
+                m->state = VOL_MOUNT_NONE;
+                return RES_NOT_RUNNING;
+        }
+        if (r < 0 && (r = mountpoint(c, target)) != RES_OK)
+                return r;
+        r = vol_mounted(c->proc_fd, c->device, c->fstype, *target, m);
+        if (r == 0)
+                return RES_OK;
+        /* as lookup(): the volume with the wrong type is a configuration error */
+        int code = r == -EMEDIUMTYPE || r == -ENOTBLK || r == -EINVAL ? RES_NOT_CONFIGURED : RES_FAILED;
+        return fail(c, code, "%s", m->reason ? m->reason : strerror(-r));
+}
+
 static int cmd_monitor(const struct ctx *c) {
-        _cleanup_free_ char *target = NULL, *where = NULL;
-        struct vol_device d = {};
-        struct vol_mount_match m = { .state = VOL_MOUNT_NONE };
+        _cleanup_free_ char *target = NULL;
+        struct vol_mounted m = { .state = VOL_MOUNT_NONE };
+        const struct vol_device *d = &m.dev;
         const char *note = NULL;
-        int r = inspect(c, &target, &d, &m, &where);
+        int r = watch(c, &target, &m);
         if (r == RES_NOT_RUNNING || (r == RES_OK && m.state == VOL_MOUNT_NONE)) {
                 if (!c->ocf)
                         log_info("%s is not mounted at %s", c->device, c->mountpoint);
@@ -432,17 +450,18 @@ static int cmd_monitor(const struct ctx *c) {
         if (r != RES_OK)
                 goto out;
         if (m.state == VOL_MOUNT_ELSEWHERE) {
-                r = fail(c, RES_FAILED, "%s (%s) is mounted at %s, not at %s", c->device, d.devname, where, target);
+                r = fail(c, RES_FAILED, "%s (%s) is mounted at %s, not at %s", c->device, d->devname, m.where, target);
                 goto out;
         }
         if (m.state == VOL_MOUNT_OTHER) {
-                r = fail(c, RES_FAILED, "another filesystem (%s) is mounted at %s", where ? where : "?", target);
+                r = fail(c, RES_FAILED, "another filesystem (%s) is mounted at %s%s%s", m.where ? m.where : "?", target,
+                         m.reason ? ": " : "", m.reason ? m.reason : "");
                 goto out;
         }
         if (c->depth >= 10) {
-                r = vol_read_block(d.devname);
+                r = vol_read_block(d->devname);
                 if (r < 0) {
-                        r = fail(c, RES_FAILED, "depth 10: reading a block of %s with O_DIRECT failed: %s", d.devname,
+                        r = fail(c, RES_FAILED, "depth 10: reading a block of %s with O_DIRECT failed: %s", d->devname,
                                  strerror(-r));
                         goto out;
                 }
@@ -467,12 +486,12 @@ static int cmd_monitor(const struct ctx *c) {
                 (void) out_json_print(o);
                 json_object_put(o);
         } else if (!c->ocf)
-                printf("ok: %s (%s) mounted at %s%s; depth %d passed%s%s\n", c->device, d.devname, target,
+                printf("ok: %s (%s) mounted at %s%s; depth %d passed%s%s\n", c->device, d->devname, target,
                        m.read_only ? " read-only" : "", c->depth, note ? "; " : "", note ? note : "");
         else if (note)
                 log_info("%s", note);
 out:
-        vol_device_done(&d);
+        vol_mounted_done(&m);
         return r;
 }
 

@@ -435,42 +435,127 @@ const char *vol_mount_state_to_string(enum vol_mount_state s) {
         return s >= 0 && s < _VOL_MOUNT_STATE_MAX ? mount_state_table[s] : NULL;
 }
 
-int vol_mount_match(struct libmnt_table *tb, dev_t dev, const char *target, struct vol_mount_match *ret) {
+int vol_mount_top(struct libmnt_table *tb, const char *target, struct vol_mount_top *ret) {
         struct libmnt_iter *it;
-        struct libmnt_fs *fs, *top = NULL, *elsewhere = NULL;
+        struct libmnt_fs *fs, *top = NULL;
 
         if (!tb || !target || !ret)
                 return -EINVAL;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
+        it = mnt_new_iter(MNT_ITER_BACKWARD);
         if (!it)
                 return -ENOMEM;
         /* mountinfo lists mounts in the order they were made: the last one
          * on a path is the one on top. */
-        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+        while (!top && mnt_table_next_fs(tb, it, &fs) == 0) {
                 const char *t = mnt_fs_get_target(fs);
                 if (t && strcmp(t, target) == 0)
                         top = fs;
-                else if (mnt_fs_get_devno(fs) == dev && !elsewhere)
-                        elsewhere = fs;
         }
         mnt_free_iter(it);
+        if (!top)
+                return 0;
+        const char *root = mnt_fs_get_root(top), *vfs = mnt_fs_get_vfs_options(top);
+        *ret = (struct vol_mount_top) {
+                .devno = mnt_fs_get_devno(top),
+                .source = mnt_fs_get_source(top),
+                .fstype = mnt_fs_get_fstype(top),
+                .whole = !root || strcmp(root, "/") == 0,
+                .read_only = vfs && mnt_optstr_get_option(vfs, "ro", NULL, NULL) == 0,
+                .mount_id = mnt_fs_get_id(top),
+        };
+        return 1;
+}
 
+int vol_mount_match(struct libmnt_table *tb, dev_t dev, const char *target, struct vol_mount_match *ret) {
+        struct libmnt_iter *it;
+        struct libmnt_fs *fs, *elsewhere = NULL;
+        struct vol_mount_top top;
         struct vol_mount_match m = { .state = VOL_MOUNT_NONE };
-        if (top) {
-                const char *root = mnt_fs_get_root(fs = top);
-                if (mnt_fs_get_devno(fs) == dev && (!root || strcmp(root, "/") == 0)) {
-                        const char *vfs = mnt_fs_get_vfs_options(fs);
+
+        if (!ret)
+                return -EINVAL;
+        int r = vol_mount_top(tb, target, &top);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                if (top.devno == dev && top.whole) {
                         m.state = VOL_MOUNT_OK;
-                        m.read_only = vfs && mnt_optstr_get_option(vfs, "ro", NULL, NULL) == 0;
-                        m.mount_id = mnt_fs_get_id(fs);
+                        m.read_only = top.read_only;
+                        m.mount_id = top.mount_id;
                 } else {
                         m.state = VOL_MOUNT_OTHER;
-                        m.where = mnt_fs_get_source(fs);
+                        m.where = top.source;
                 }
-        } else if (elsewhere) {
+                *ret = m;
+                return 0;
+        }
+        /* Nothing on target: the first mount of the device elsewhere, if any. */
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        while (!elsewhere && mnt_table_next_fs(tb, it, &fs) == 0)
+                if (mnt_fs_get_devno(fs) == dev)
+                        elsewhere = fs;
+        mnt_free_iter(it);
+        if (elsewhere) {
                 m.state = VOL_MOUNT_ELSEWHERE;
                 m.where = mnt_fs_get_target(elsewhere);
         }
         *ret = m;
         return 0;
+}
+
+/* --- identifying a device ------------------------------------------------- */
+
+bool vol_device_has_tag(const struct vol_spec *spec, const struct vol_device *d) {
+        const char *have;
+
+        if (!spec || !d || !spec->value)
+                return false;
+        switch (spec->tag) {
+        case VOL_TAG_UUID:
+                have = d->uuid;
+                break;
+        case VOL_TAG_LABEL:
+                have = d->label;
+                break;
+        case VOL_TAG_PARTUUID:
+                have = d->partuuid;
+                break;
+        default:
+                return false;
+        }
+        return have && strcmp(have, spec->value) == 0;
+}
+
+int vol_uevent_devname(const char *s, size_t n, const char **ret, size_t *ret_len) {
+        static const char key[] = "DEVNAME=";
+        size_t i = 0;
+
+        if ((!s && n > 0) || !ret || !ret_len)
+                return -EINVAL;
+        /* uevent: KEY=value lines (kobject_uevent_env(), show_uevent()) */
+        while (i < n) {
+                const char *nl = memchr(s + i, '\n', n - i);
+                size_t len = nl ? (size_t) (nl - (s + i)) : n - i;
+                if (len >= sizeof key - 1 && memcmp(s + i, key, sizeof key - 1) == 0) {
+                        const char *v = s + i + sizeof key - 1;
+                        size_t vl = len - (sizeof key - 1);
+                        if (vl == 0 || vl > 255 || v[0] == '/' || memchr(v, '\0', vl))
+                                return -EBADMSG;
+                        /* no .. component */
+                        for (size_t k = 0; k < vl; k++)
+                                if ((k == 0 || v[k - 1] == '/') && k + 1 < vl && v[k] == '.' && v[k + 1] == '.' &&
+                                    (k + 2 == vl || v[k + 2] == '/'))
+                                        return -EBADMSG;
+                        for (size_t k = 0; k < vl; k++)
+                                if ((unsigned char) v[k] < 0x20 || v[k] == 0x7f)
+                                        return -EBADMSG;
+                        *ret = v;
+                        *ret_len = vl;
+                        return 0;
+                }
+                i += len + (nl ? 1 : 0);
+        }
+        return -ENOENT;
 }

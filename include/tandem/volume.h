@@ -4,10 +4,12 @@
  * processes that hold it, unmount it, and monitor it.
  *
  * Pure parts (storage/volume.c, no I/O): device strings and option checks,
- * fsck exit codes, /proc/PID/maps lines, PID names, and matching a parsed
- * mount table against the volume. The I/O parts: lookup (storage/
- * volume-blkid.c), holders through a movable /proc root (storage/
- * volume-proc.c), fsck, mount, unmount and monitor (storage/volume-ops.c).
+ * fsck exit codes, /proc/PID/maps lines, PID names, sysfs uevent names, and
+ * matching a parsed mount table against the volume. The I/O parts: lookup,
+ * and identifying one mounted device for the depth-0 monitor (storage/
+ * volume-blkid.c), holders and the mount table through a movable /proc
+ * root (storage/volume-proc.c), fsck, mount, unmount and the deeper
+ * monitor probes (storage/volume-ops.c).
  * Nothing here logs: failures come back as -errno, with a reason in words
  * where one helps. ret_* outputs are untouched on failure. */
 #pragma once
@@ -146,8 +148,23 @@ struct vol_mount_match {
 
 /* Matches a mount table (as libmount parses /proc/self/mountinfo) against
  * device dev and the canonical mount point target. The topmost mount on
- * target counts. Returns 0 with *ret set, or -EINVAL. */
+ * target counts (vol_mount_top()). Returns 0 with *ret set, or -EINVAL. */
 int vol_mount_match(struct libmnt_table *tb, dev_t dev, const char *target, struct vol_mount_match *ret);
+
+/* The topmost mount on a path, as a mount table lists it. */
+struct vol_mount_top {
+        dev_t devno;            /* mountinfo's major:minor: st_dev of the mounted filesystem */
+        const char *source;     /* into the table; may be NULL */
+        const char *fstype;     /* into the table; the kernel's name for it */
+        bool whole;             /* the filesystem's root is mounted there, not a subdirectory */
+        bool read_only;
+        int mount_id;
+};
+
+/* Finds the topmost mount on the canonical mount point target in tb: the
+ * last one mountinfo lists there. Returns 1 with *ret set, 0 when nothing
+ * is mounted there, or -EINVAL. */
+int vol_mount_top(struct libmnt_table *tb, const char *target, struct vol_mount_top *ret);
 /* Returns a word for a mount state ("elsewhere"), or NULL. */
 const char *vol_mount_state_to_string(enum vol_mount_state s);
 
@@ -158,7 +175,17 @@ struct vol_device {
         dev_t devno;
         char *fstype;           /* what blkid found on it */
         char *uuid, *label;     /* NULL when the filesystem has none */
+        char *partuuid;         /* the partition entry's UUID; read only for a PARTUUID= spec, by vol_identify() */
 };
+
+/* Returns true when d carries the tag spec names (UUID, LABEL or PARTUUID,
+ * compared exactly); false for a path spec, which names a node, not a tag. */
+bool vol_device_has_tag(const struct vol_spec *spec, const struct vol_device *d);
+/* Finds DEVNAME= in the text of a sysfs uevent file (s[0..n), NUL not
+ * needed): the device's node under /dev. Returns 0 with *ret pointing into
+ * s and *ret_len; -ENOENT when there is none; -EBADMSG for a name that is
+ * empty, absolute, or has a .. component. */
+int vol_uevent_devname(const char *s, size_t n, const char **ret, size_t *ret_len);
 
 /* Finds the device for spec with libblkid. A tag is looked for over every
  * block device, so two devices with one LABEL are found as two. Then probes
@@ -170,6 +197,20 @@ struct vol_device {
 int vol_lookup(const char *spec, const char *fstype, struct vol_device *ret, char **ret_reason);
 /* Frees the strings in d and zeroes it; accepts NULL. */
 void vol_device_done(struct vol_device *d);
+/* Checks that the block device devno, which the mount table lists with
+ * source (may be NULL), is the volume spec names, of type fstype, and that
+ * it is present. Probes that one device and no other disk: its node is the
+ * spec's path, or source, or /dev/block/MAJ:MIN, or /dev/NAME from sysfs,
+ * whichever has that number; it is opened and its superblock read with
+ * only fstype's prober (all of them only to say what else it holds).
+ * Returns 0 with *ret; -ENXIO when it is not the volume (another tag or
+ * node, or no block device at all); -ENODEV when it has no node any more
+ * (gone); -EMEDIUMTYPE when it is the volume but holds another type, or
+ * several signatures; -ENOTBLK for a path spec that is not a block device;
+ * -EIO when its superblock cannot be read; -EINVAL; another -errno.
+ * *ret_reason (may be NULL) gets a message in words on failure. */
+int vol_identify(const char *spec, const char *fstype, dev_t devno, const char *source, struct vol_device *ret,
+                 char **ret_reason);
 
 /* Reads <proc>/self/mountinfo with libmount. Returns 0 with a new table, or -errno. */
 int vol_read_mounts(int proc_fd, struct libmnt_table **ret);
@@ -215,6 +256,29 @@ int vol_umount(int proc_fd, const char *target, dev_t dev, usec_t stop_timeout, 
                struct vol_umount_report *ret);
 /* Frees what a report holds and zeroes it; accepts NULL. */
 void vol_umount_report_done(struct vol_umount_report *r);
+
+/* Where the volume stands, seen from the mount table and the mounted
+ * device alone (monitor depth 0). */
+struct vol_mounted {
+        enum vol_mount_state state;
+        bool read_only;                 /* VOL_MOUNT_OK: mounted ro */
+        char *where;                    /* ELSEWHERE: the mount point it is at; OTHER: the source on target */
+        struct vol_device dev;          /* OK, ELSEWHERE: the volume's device, as vol_identify() found it */
+        char *reason;                   /* OTHER, and on failure: in words */
+};
+
+/* Monitor depth 0 without a scan: reads <proc>/self/mountinfo, takes the
+ * topmost mount on the canonical mount point target, and checks its device
+ * with vol_identify(): OK when it is the volume and the filesystem's root
+ * is mounted there, OTHER when another filesystem (or a subdirectory) is.
+ * When nothing is on target, only the block devices the table lists are
+ * probed (for the configured type only), to tell ELSEWHERE from NONE.
+ * Returns 0; -ENODEV when the device on target is gone; -EMEDIUMTYPE,
+ * -ENOTBLK, -EIO as vol_identify(); -EINVAL; another -errno (the table
+ * cannot be read). *ret is filled either way (the reason on failure). */
+int vol_mounted(int proc_fd, const char *spec, const char *fstype, const char *target, struct vol_mounted *ret);
+/* Frees what m holds and zeroes it; accepts NULL. */
+void vol_mounted_done(struct vol_mounted *m);
 
 /* Monitor depth 10: reads the first logical block of devname with
  * O_DIRECT into an aligned buffer. Returns 0 or -errno. */

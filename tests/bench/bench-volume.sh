@@ -6,6 +6,13 @@
 # processes on the mount (half with their cwd in it, half with a file in it
 # open; both agents must end them: Filesystem with force_unmount=true, its
 # Linux default, which runs fuser -m). Plus a bare mount + umount for scale.
+# Then depth 0 alone, on a mounted volume, MON (default 5) rounds per run in
+# rotating order: the tandem-volume binary itself (`monitor`, device given
+# as LABEL=, as a group configures it, and as the /dev path), Filesystem's
+# monitor (OCF_CHECK_LEVEL=0) and a bare `/usr/bin/stat MOUNTPOINT`, the
+# floor any process that looks at the mount pays; `tandem-volume --version`
+# shows what starting the binary alone costs (its shared libraries). The
+# issue's goal: at least 15x faster than Filesystem and within 1.5x of stat.
 # Both agents get the same /dev/loopN path, the same mount point, and no
 # fsck on start: Filesystem's run_fsck=auto skips fsck for ext4, tandem's
 # fsck policy is set to never; an extra tandem-only row shows start with
@@ -26,12 +33,14 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-9}
 HOLDERS=${HOLDERS:-21}
+MON=${MON:-5}
 . tests/rig/loop.sh
 why=$(loop_can_run) || { echo "skip: $why"; exit 77; }
 FS_RA=/usr/lib/ocf/resource.d/heartbeat/Filesystem
 [ -x "$FS_RA" ] || { echo "skip: $FS_RA is missing (package resource-agents)"; exit 77; }
 command -v fuser >/dev/null || { echo "skip: fuser is missing (Filesystem needs it to end holders)"; exit 77; }
 [ -x "$BUILD/tandem-volume" ] || { echo "run make first"; exit 1; }
+[ -x /usr/bin/stat ] || { echo "skip: /usr/bin/stat is missing"; exit 77; }
 [ "$RUNS" -ge 7 ] 2>/dev/null || { echo "RUNS must be at least 7"; exit 2; }
 
 holders=()
@@ -72,13 +81,14 @@ mounted_right() { awk -v d="$DEV" -v m="$MNT" '$1 == d && $2 == m { f = 1 } END 
 not_mounted() { ! awk -v m="$MNT" '$2 == m { f = 1 } END { exit !f }' /proc/mounts; }
 
 # run AGENT ACTION [ENV...]: runs the agent, sets T (microseconds); dies
-# unless it exits 0
+# unless it exits 0. run cmd ARGV...: the same for a command line.
 run() {
 	local who=$1 action=$2 t0 rc
 	shift 2
 	case $who in
 	tandem) set -- env "${tandem_env[@]}" "$@" "${TANDEM[@]}" "$action" ;;
 	fs) set -- env "${fs_env[@]}" "$@" "$FS_RA" "$action" ;;
+	cmd) set -- "$action" "$@" ;; # a command line of its own
 	esac
 	t0=$(now_us)
 	"$@" >"$base/out" 2>"$base/err"
@@ -144,9 +154,41 @@ one_agent() {
 	holders_dead "$who stop with holders"
 }
 
+# Depth 0 alone, on a volume mounted by hand: MON rounds, the order rotating
+# round by round. Each command runs as Pacemaker or a shell would run it, a
+# process of its own; the tandem-volume binary is run directly (no wrapper,
+# no config file: everything on its command line).
+MON_WHO=(stat label path fs version)
+mon_cmd() { # mon_cmd WHO: sets CMD
+	case $1 in
+	stat) CMD=(/usr/bin/stat "$MNT") ;;
+	label) CMD=("$BUILD/tandem-volume" --device "LABEL=$label" --fstype ext4 --mountpoint "$MNT" monitor) ;;
+	path) CMD=("$BUILD/tandem-volume" --device "$DEV" --fstype ext4 --mountpoint "$MNT" monitor) ;;
+	fs) CMD=(env "${fs_env[@]}" OCF_CHECK_LEVEL=0 "$FS_RA" monitor) ;;
+	version) CMD=("$BUILD/tandem-volume" --version) ;;
+	esac
+}
+depth0() {
+	local i k who
+	mount -t ext4 "$DEV" "$MNT" 2>"$base/err" || die "mount"
+	for ((i = 0; i < MON; i++)); do
+		for ((k = 0; k < ${#MON_WHO[@]}; k++)); do
+			who=${MON_WHO[(i + k) % ${#MON_WHO[@]}]}
+			mon_cmd "$who"
+			run cmd "${CMD[@]}"; add "d0.$who" "$T"
+			case $who in
+			label | path) grep -q "^ok: .* depth 0 passed" "$base/out" || die "monitor ($who): no ok line" ;;
+			esac
+		done
+	done
+	umount "$MNT" 2>"$base/err" || die "umount"
+	not_mounted || die "umount: still mounted"
+}
+
 echo "warming up (one untimed cycle of each) ..."
 one_agent tandem
 one_agent fs
+depth0
 t=()
 echo "$RUNS runs on $DEV (ext4, 256 MiB), $HOLDERS holders ..."
 for ((r = 0; r < RUNS; r++)); do
@@ -162,6 +204,7 @@ for ((r = 0; r < RUNS; r++)); do
 	umount "$MNT" 2>"$base/err" || die "umount"
 	add bare $(($(now_us) - t0))
 	not_mounted || die "umount: still mounted"
+	depth0
 done
 
 # shellcheck disable=SC2086 # the samples are split on purpose
@@ -184,3 +227,18 @@ row "stop, $HOLDERS holders" busy
 echo
 echo "tandem start with fsck=auto (e2fsck -p, clean fs): $(ms "$(med tandem.startfsck)") ms"
 echo "bare mount + umount:                               $(ms "$(med bare)") ms"
+
+# shellcheck disable=SC2016 # awk programs
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0) ? a / b : 0 }'; }
+ms2() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+st=$(med d0.stat) lb=$(med d0.label) pa=$(med d0.path) fs=$(med d0.fs) ve=$(med d0.version)
+echo
+echo "monitor at depth 0 on the mounted volume, medians of $((RUNS * MON)) ($RUNS runs x $MON rounds):"
+printf '%-46s %9s ms\n' "/usr/bin/stat $MNT" "$(ms2 "$st")"
+printf '%-46s %9s ms   %s stat, Filesystem / it = %s\n' "tandem-volume monitor --device LABEL=$label" "$(ms2 "$lb")" \
+	"$(ratio "$lb" "$st")" "$(ratio "$fs" "$lb")"
+printf '%-46s %9s ms   %s stat, Filesystem / it = %s\n' "tandem-volume monitor --device $DEV" "$(ms2 "$pa")" \
+	"$(ratio "$pa" "$st")" "$(ratio "$fs" "$pa")"
+printf '%-46s %9s ms   %s stat\n' "Filesystem monitor (OCF_CHECK_LEVEL=0)" "$(ms2 "$fs")" "$(ratio "$fs" "$st")"
+printf '%-46s %9s ms   %s stat (starting the binary alone)\n' "tandem-volume --version" "$(ms2 "$ve")" "$(ratio "$ve" "$st")"
+echo "(goal: Filesystem / tandem-volume >= 15x, tandem-volume / stat <= 1.5x)"

@@ -4,8 +4,10 @@
 # refused, the fence interlock (refused, then --force), idempotent mount and
 # umount, 20 holders (cwd, open fd, mmap; one that ignores TERM) all ended,
 # while processes on a look-alike path on another filesystem and on a bind
-# mount of another filesystem survive; monitor depth 20 on a writable and a
-# read-only mount; fsck auto repairs a dirtied ext4 before mounting.
+# mount of another filesystem survive; monitor depth 0 (the mounted device
+# alone is probed; not running; another filesystem, or the volume elsewhere,
+# is a failure), depth 20 on a writable and a read-only mount; fsck auto
+# repairs a dirtied ext4 before mounting.
 # Needs root. Every helper process is killed by PID in the trap, and every
 # mount and loop device is undone.
 set -u
@@ -130,6 +132,9 @@ check "... naming where" grep -q "already mounted at $base/elsewhere" "$base/els
 run elsewhere-um -c "$conf" umount
 check "... and umount exits 1 and leaves it alone" \
 	bash -c "[ $rc = 1 ] && mountpoint -q '$base/elsewhere'"
+run elsewhere-mon -c "$conf" monitor
+check "... and monitor at depth 0 exits 1, naming where" \
+	bash -c "[ $rc = 1 ] && grep -q 'is mounted at $base/elsewhere, not at $M' '$base/elsewhere-mon.err'"
 umount "$base/elsewhere"
 
 echo "== fence interlock"
@@ -245,6 +250,28 @@ check "the look-alike mounts are still there" \
 echo "== monitor"
 run m7 -c "$conf" mount
 check "mount: exit 0" test $rc = 0
+run mon0m -c "$conf" monitor --depth 0
+check "monitor --depth 0 of the mounted volume: exit 0" test $rc = 0
+check "... ok, from $dev" grep -q "^ok: LABEL=$label ($dev) mounted at $M; depth 0 passed$" "$base/mon0m.out"
+OCF_RESKEY_device="LABEL=$label" OCF_RESKEY_fstype=ext4 OCF_RESKEY_mountpoint="$M" OCF_CHECK_LEVEL=0 \
+	run ocf0m ocf monitor
+check "... and as the OCF agent: 0 (running)" test $rc = 0
+# Depth 0 probes the mounted device only: $amb1 and $amb2 are there too,
+# and a scan of the block devices (blkid_probe_all) would open them.
+if command -v strace >/dev/null; then
+	src=0
+	strace -f -qq -e trace=open,openat -o "$base/mon0m.strace" "$B" -c "$conf" monitor >/dev/null 2>&1 || src=$?
+	check "... under strace too: exit 0" test $src = 0
+	others=$(grep -o '"/dev/[^"]*"' "$base/mon0m.strace" | tr -d '"' | sort -u | while read -r p; do
+		[ -b "$p" ] && [ "$(stat -L -c %t:%T "$p")" != "$(stat -L -c %t:%T "$dev")" ] && echo "$p"
+	done | tr '\n' ' ')
+	others=${others% }
+	check "... opens no block device but $dev (opened: ${others:-none other})" test -z "$others"
+	check "... and lists no block devices (/sys/block, /proc/partitions)" \
+		bash -c "! grep -Eq '\"(/sys/block|/proc/partitions)\"' '$base/mon0m.strace'"
+else
+	echo "note strace is missing: not checking which devices depth 0 opens"
+fi
 run mon20 -c "$conf" monitor --depth 20
 check "monitor --depth 20 on a writable mount: exit 0" test $rc = 0
 check "... passed the write test" grep -q "depth 20 passed$" "$base/mon20.out"
@@ -254,6 +281,22 @@ check "monitor --depth 10: exit 0" test $rc = 0
 run um8 -c "$conf" umount
 run mon0 -c "$conf" monitor
 check "monitor of an unmounted volume: exit 7 (not running)" test $rc = 7
+OCF_RESKEY_device="LABEL=$label" OCF_RESKEY_fstype=ext4 OCF_RESKEY_mountpoint="$M" OCF_CHECK_LEVEL=0 \
+	run ocf0u ocf monitor
+check "... and as the OCF agent: 7 (not running)" test $rc = 7
+# Another filesystem (another loop device, another label) on the mount point.
+mount "$amb1" "$M"
+run other -c "$conf" monitor
+check "another filesystem ($amb1, LABEL=$amb) at $M: monitor exits 1" test $rc = 1
+check "... saying what is there instead" \
+	grep -q "another filesystem ($amb1) is mounted at $M: .*LABEL=$amb.*not LABEL=$label" "$base/other.err"
+OCF_RESKEY_device="LABEL=$label" OCF_RESKEY_fstype=ext4 OCF_RESKEY_mountpoint="$M" OCF_CHECK_LEVEL=0 \
+	run ocfother ocf monitor
+check "... and as the OCF agent: 1 (generic error), with an exit reason" \
+	bash -c "[ $rc = 1 ] && grep -q '^ocf-exit-reason:another filesystem ($amb1)' '$base/ocfother.err'"
+run other10 -c "$conf" monitor --depth 10
+check "... at depth 10 too: exit 1" test $rc = 1
+umount "$M"
 run ro -c "$conf" --options ro mount
 check "mount read-only: exit 0" test $rc = 0
 check "... read-only" bash -c "findmnt -n -o OPTIONS --mountpoint '$M' | grep -q '^ro'"

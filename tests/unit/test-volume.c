@@ -436,6 +436,271 @@ static void test_mount_state_fixture(void **state) {
         close(fd);
 }
 
+/* vol_mount_top() on literal mountinfo lines (proc(5); show_mountinfo() in
+ * fs/proc_namespace.c): what is on top of a path, from the table alone. */
+static void test_mount_top(void **state) {
+        struct vol_mount_top t;
+        (void) state;
+        struct libmnt_table *tb = table(
+                "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro\n"
+                "30 22 0:26 / /srv rw,relatime shared:5 - tmpfs tmpfs rw\n"
+                /* the volume, with two optional fields */
+                "41 30 8:17 / /srv/db rw,noatime shared:20 master:3 - ext4 /dev/sdb1 rw\n"
+                /* a mount below the mount point does not cover it */
+                "48 41 0:41 / /srv/db/run rw - tmpfs tmpfs rw\n"
+                /* no optional fields; read-only per mount, rw superblock */
+                "44 30 8:49 / /srv/ro ro,relatime - ext4 /dev/sdd1 rw\n"
+                /* a subdirectory of a filesystem, bind-mounted */
+                "45 30 8:65 /sub /srv/sub rw,relatime shared:23 - ext4 /dev/sde1 rw\n"
+                /* the volume, then a tmpfs over it, then the volume again on top */
+                "46 30 8:81 / /srv/stack rw,relatime shared:24 - ext4 /dev/sdf1 rw\n"
+                "47 46 0:40 / /srv/stack rw,relatime shared:25 - tmpfs tmpfs rw\n"
+                "49 47 8:81 / /srv/stack ro,relatime shared:24 - ext4 /dev/sdf1 rw\n"
+                /* octal escapes in the mount point and the source */
+                "50 30 8:33 / /srv/db\\040two rw - xfs /dev/disk/by-label/a\\040b rw\n");
+
+        assert_int_equal(vol_mount_top(tb, "/srv/db", &t), 1);
+        assert_int_equal(t.devno, makedev(8, 17));
+        assert_string_equal(t.source, "/dev/sdb1");
+        assert_string_equal(t.fstype, "ext4");
+        assert_true(t.whole);
+        assert_false(t.read_only);
+        assert_int_equal(t.mount_id, 41);
+
+        assert_int_equal(vol_mount_top(tb, "/srv/ro", &t), 1);
+        assert_true(t.read_only);
+        assert_int_equal(t.devno, makedev(8, 49));
+
+        assert_int_equal(vol_mount_top(tb, "/srv/sub", &t), 1);
+        assert_false(t.whole);
+        assert_int_equal(t.devno, makedev(8, 65));
+
+        /* the last one listed is on top */
+        assert_int_equal(vol_mount_top(tb, "/srv/stack", &t), 1);
+        assert_int_equal(t.mount_id, 49);
+        assert_int_equal(t.devno, makedev(8, 81));
+        assert_true(t.read_only);
+
+        assert_int_equal(vol_mount_top(tb, "/srv/db two", &t), 1);
+        assert_int_equal(t.devno, makedev(8, 33));
+        assert_string_equal(t.source, "/dev/disk/by-label/a b");
+        assert_string_equal(t.fstype, "xfs");
+
+        /* nothing there: a prefix, a path below, a look-alike; *ret untouched */
+        t.mount_id = 4242;
+        assert_int_equal(vol_mount_top(tb, "/srv/d", &t), 0);
+        assert_int_equal(vol_mount_top(tb, "/srv/db/data", &t), 0);
+        assert_int_equal(vol_mount_top(tb, "/srv/db2", &t), 0);
+        assert_int_equal(vol_mount_top(tb, "/srv/db\\040two", &t), 0);
+        assert_int_equal(t.mount_id, 4242);
+        /* the path below the mount point has its own mount */
+        assert_int_equal(vol_mount_top(tb, "/srv/db/run", &t), 1);
+        assert_int_equal(t.devno, makedev(0, 41));
+
+        assert_int_equal(vol_mount_top(NULL, "/srv/db", &t), -EINVAL);
+        assert_int_equal(vol_mount_top(tb, NULL, &t), -EINVAL);
+        assert_int_equal(vol_mount_top(tb, "/srv/db", NULL), -EINVAL);
+
+        /* vol_mount_match() agrees: the volume mounted again on top is OK */
+        struct vol_mount_match m;
+        assert_int_equal(vol_mount_match(tb, makedev(8, 81), "/srv/stack", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OK);
+        assert_true(m.read_only);
+        assert_int_equal(vol_mount_match(tb, makedev(8, 65), "/srv/sub", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        assert_string_equal(m.where, "/dev/sde1");
+        mnt_unref_table(tb);
+}
+
+static void test_device_has_tag(void **state) {
+        struct vol_device d = { .fstype = (char *) "ext4", .uuid = (char *) "3f1c0d2e-aa01-4b5e-9c1d-0123456789ab",
+                                .label = (char *) "dbdata", .partuuid = (char *) "0a1b2c3d-01" };
+        struct vol_spec s;
+        (void) state;
+
+        assert_int_equal(vol_spec_parse("LABEL=dbdata", &s, NULL), 0);
+        assert_true(vol_device_has_tag(&s, &d));
+        assert_int_equal(vol_spec_parse("LABEL=dbdat", &s, NULL), 0);
+        assert_false(vol_device_has_tag(&s, &d));
+        assert_int_equal(vol_spec_parse("LABEL=DBDATA", &s, NULL), 0);
+        assert_false(vol_device_has_tag(&s, &d));   /* exact, as blkid's tag search */
+        assert_int_equal(vol_spec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
+        assert_true(vol_device_has_tag(&s, &d));
+        assert_int_equal(vol_spec_parse("PARTUUID=0a1b2c3d-01", &s, NULL), 0);
+        assert_true(vol_device_has_tag(&s, &d));
+        /* a PARTUUID is not a filesystem UUID, nor the other way round */
+        assert_int_equal(vol_spec_parse("PARTUUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
+        assert_false(vol_device_has_tag(&s, &d));
+        assert_int_equal(vol_spec_parse("UUID=0a1b2c3d-01", &s, NULL), 0);
+        assert_false(vol_device_has_tag(&s, &d));
+        /* a path names no tag */
+        assert_int_equal(vol_spec_parse("/dev/sdb1", &s, NULL), 0);
+        assert_false(vol_device_has_tag(&s, &d));
+        /* a filesystem without a label */
+        d.label = NULL;
+        assert_int_equal(vol_spec_parse("LABEL=dbdata", &s, NULL), 0);
+        assert_false(vol_device_has_tag(&s, &d));
+        assert_false(vol_device_has_tag(NULL, &d));
+        assert_false(vol_device_has_tag(&s, NULL));
+}
+
+/* /sys/dev/block/MAJ:MIN/uevent as the kernel writes it (show_uevent(),
+ * part_uevent() in block/partitions/core.c). */
+static void test_uevent_devname(void **state) {
+        const char *v = NULL;
+        size_t n = 0;
+        (void) state;
+
+        assert_int_equal(vol_uevent_devname(S("MAJOR=7\nMINOR=1\nDEVNAME=loop1\nDEVTYPE=disk\nDISKSEQ=9\n"), &v, &n), 0);
+        assert_int_equal(n, 5);
+        assert_memory_equal(v, "loop1", 5);
+        assert_int_equal(vol_uevent_devname(S("MAJOR=8\nMINOR=17\nDEVNAME=sdb1\nDEVTYPE=partition\nDISKSEQ=2\n"
+                                               "PARTN=1\nPARTNAME=data"),
+                                             &v, &n),
+                         0);
+        assert_int_equal(n, 4);
+        assert_memory_equal(v, "sdb1", 4);
+        /* last line without a newline; a name in a subdirectory */
+        assert_int_equal(vol_uevent_devname(S("MAJOR=9\nDEVNAME=md/dbdata"), &v, &n), 0);
+        assert_int_equal(n, 9);
+        assert_memory_equal(v, "md/dbdata", 9);
+        /* a name of another key is not DEVNAME */
+        v = NULL;
+        assert_int_equal(vol_uevent_devname(S("MAJOR=7\nXDEVNAME=loop1\nPARTNAME=DEVNAME=x\n"), &v, &n), -ENOENT);
+        assert_int_equal(vol_uevent_devname(S(""), &v, &n), -ENOENT);
+        assert_null(v);
+        assert_int_equal(vol_uevent_devname(S("DEVNAME=\n"), &v, &n), -EBADMSG);
+        assert_int_equal(vol_uevent_devname(S("DEVNAME=/etc/passwd\n"), &v, &n), -EBADMSG);
+        assert_int_equal(vol_uevent_devname(S("DEVNAME=../etc/passwd\n"), &v, &n), -EBADMSG);
+        assert_int_equal(vol_uevent_devname(S("DEVNAME=md/../../etc\n"), &v, &n), -EBADMSG);
+        assert_int_equal(vol_uevent_devname(S("DEVNAME=md/..\n"), &v, &n), -EBADMSG);
+        assert_int_equal(vol_uevent_devname(S("DEVNAME=a\tb\n"), &v, &n), -EBADMSG);
+        assert_null(v);
+        /* dots inside a name are fine */
+        assert_int_equal(vol_uevent_devname(S("DEVNAME=x..y\n"), &v, &n), 0);
+        assert_int_equal(vol_uevent_devname(S("DEVNAME=..x\n"), &v, &n), 0);
+        assert_int_equal(vol_uevent_devname(NULL, 0, &v, &n), -ENOENT);
+        assert_int_equal(vol_uevent_devname(NULL, 3, &v, &n), -EINVAL);
+}
+
+/* A /proc root made from literal mountinfo lines, in a temporary folder. */
+struct fake_proc {
+        char dir[64];
+        int fd;
+};
+
+static void fake_proc(struct fake_proc *p, const char *mountinfo) {
+        char path[128];
+        strcpy(p->dir, "/tmp/tandem-test-volume.XXXXXX");
+        assert_non_null(mkdtemp(p->dir));
+        snprintf(path, sizeof path, "%s/self", p->dir);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(path, sizeof path, "%s/self/mountinfo", p->dir);
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(fputs(mountinfo, f) >= 0, 1);
+        assert_int_equal(fclose(f), 0);
+        p->fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(p->fd >= 0);
+}
+
+static void fake_proc_done(struct fake_proc *p) {
+        char path[128];
+        close(p->fd);
+        snprintf(path, sizeof path, "%s/self/mountinfo", p->dir);
+        assert_int_equal(unlink(path), 0);
+        snprintf(path, sizeof path, "%s/self", p->dir);
+        assert_int_equal(rmdir(path), 0);
+        assert_int_equal(rmdir(p->dir), 0);
+}
+
+/* vol_mounted() where the mount table alone decides, or a device number
+ * no machine has (4095:1048575, the largest the kernel makes): no real
+ * disk is probed. */
+static void test_mounted(void **state) {
+        struct vol_mounted m;
+        struct fake_proc p;
+        (void) state;
+
+        fake_proc(&p, "22 1 0:30 / / rw,relatime shared:1 - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n"
+                      "23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+                      "30 22 0:26 / /srv rw,relatime shared:5 - tmpfs tmpfs rw\n"
+                      "31 30 0:40 / /srv/tmp rw,relatime shared:6 - tmpfs tandem-tmp rw\n"
+                      "32 30 4095:1048575 / /srv/gone rw,relatime shared:7 - ext4 /dev/tandem-unit-gone rw\n"
+                      "33 30 4095:1048575 /data /srv/sub rw,relatime shared:7 - ext4 /dev/tandem-unit-gone rw\n");
+
+        /* nothing there, and no block device in the table to look at */
+        assert_int_equal(vol_mounted(p.fd, "LABEL=dbdata", "ext4", "/srv/db", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_NONE);
+        assert_null(m.where);
+        assert_null(m.dev.devname);
+        vol_mounted_done(&m);
+
+        /* a tmpfs on the mount point: another filesystem, no device probed */
+        assert_int_equal(vol_mounted(p.fd, "LABEL=dbdata", "ext4", "/srv/tmp", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        assert_string_equal(m.where, "tandem-tmp");
+        assert_non_null(m.reason);
+        assert_non_null(strstr(m.reason, "not on a block device"));
+        vol_mounted_done(&m);
+        assert_null(m.where);
+
+        /* a subdirectory of a filesystem: not the volume, whatever it is on */
+        assert_int_equal(vol_mounted(p.fd, "LABEL=dbdata", "ext4", "/srv/sub", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        assert_string_equal(m.where, "/dev/tandem-unit-gone");
+        assert_non_null(strstr(m.reason, "subdirectory"));
+        vol_mounted_done(&m);
+
+        /* a block device the mount table lists but that has no node: gone */
+        assert_int_equal(vol_mounted(p.fd, "LABEL=dbdata", "ext4", "/srv/gone", &m), -ENODEV);
+        assert_non_null(m.reason);
+        assert_non_null(strstr(m.reason, "gone"));
+        vol_mounted_done(&m);
+
+        /* a path spec names the device by its node: another node, another device */
+        assert_int_equal(vol_mounted(p.fd, "/dev/tandem-unit-none", "ext4", "/srv/gone", &m), 0);
+        assert_int_equal(m.state, VOL_MOUNT_OTHER);
+        vol_mounted_done(&m);
+        assert_int_equal(vol_mounted(p.fd, "/dev/null", "ext4", "/srv/gone", &m), -ENOTBLK);
+        vol_mounted_done(&m);
+
+        assert_int_equal(vol_mounted(p.fd, "sdb1", "ext4", "/srv/gone", &m), -EINVAL);
+        vol_mounted_done(&m);
+        assert_int_equal(vol_mounted(-1, "LABEL=dbdata", "ext4", "/srv/db", &m), -EINVAL);
+        fake_proc_done(&p);
+
+        /* a root without self/mountinfo */
+        int fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(vol_mounted(fd, "LABEL=dbdata", "ext4", "/srv/db", &m), -ENOENT);
+        assert_non_null(strstr(m.reason, "mount table"));
+        vol_mounted_done(&m);
+        close(fd);
+}
+
+/* vol_identify() without a device: the checks before any probe. */
+static void test_identify_no_device(void **state) {
+        struct vol_device d = { .devname = (char *) "untouched" };
+        char *why = NULL;
+        (void) state;
+
+        assert_int_equal(vol_identify("LABEL=dbdata", "ext4", makedev(0, 40), "tmpfs", &d, &why), -ENXIO);
+        assert_non_null(why);
+        free(why);
+        why = NULL;
+        assert_int_equal(vol_identify("LABEL=dbdata", "ext4", makedev(4095, 1048575), "/dev/null", &d, &why), -ENODEV);
+        free(why);
+        why = NULL;
+        assert_int_equal(vol_identify("/dev/null", "ext4", makedev(4095, 1048575), NULL, &d, &why), -ENOTBLK);
+        free(why);
+        why = NULL;
+        assert_int_equal(vol_identify("TYPE=ext4", "ext4", makedev(8, 17), NULL, &d, &why), -EINVAL);
+        free(why);
+        assert_int_equal(vol_identify("LABEL=dbdata", NULL, makedev(8, 17), NULL, &d, NULL), -EINVAL);
+        assert_string_equal(d.devname, "untouched");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_spec),
@@ -451,6 +716,11 @@ int main(void) {
                 cmocka_unit_test(test_holders_errors),
                 cmocka_unit_test(test_mount_match),
                 cmocka_unit_test(test_mount_state_fixture),
+                cmocka_unit_test(test_mount_top),
+                cmocka_unit_test(test_device_has_tag),
+                cmocka_unit_test(test_uevent_devname),
+                cmocka_unit_test(test_mounted),
+                cmocka_unit_test(test_identify_no_device),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
