@@ -22,8 +22,11 @@
 #
 # Assertions: each prints one line, "ok   DESC" or "FAIL DESC", and counts.
 #   pass DESC                   a passed check
-#   fail DESC                   a failed check; returns 1
-#   check DESC CMD...           passes when CMD succeeds; returns 0 or 1
+#   fail DESC                   a failed check (returns 0, so that both
+#                               `A && pass X || fail Y` and `A && fail X ||
+#                               pass Y` count one check)
+#   check DESC CMD...           passes when CMD succeeds; returns 0 or 1, and
+#                               expect_* too
 #   eq WANT GOT                 (for check) equal; else prints both, returns 1
 #   not CMD...                  (for check) CMD fails
 #   t_run CMD...                runs CMD in this shell, no check: T_RC, and
@@ -88,7 +91,7 @@ pass() {
 fail() {
 	T_FAILED=$((T_FAILED + 1))
 	printf 'FAIL %s\n' "$*"
-	return 1
+	return 0
 }
 
 check() {
@@ -96,9 +99,10 @@ check() {
 	shift
 	if "$@"; then
 		pass "$_t_what"
-	else
-		fail "$_t_what"
+		return 0
 	fi
+	fail "$_t_what"
+	return 1
 }
 
 eq() {
@@ -225,7 +229,7 @@ finish() {
 }
 
 die() {
-	fail "$*" || :
+	fail "$*"
 	finish
 }
 
