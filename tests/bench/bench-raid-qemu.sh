@@ -23,28 +23,25 @@
 # test.
 set -eu
 cd "$(dirname "$0")/../.."
+. tests/lib.sh
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-9}
-[ -x "$BUILD/tandem-raid" ] || { echo "run make first"; exit 1; }
+need_built "$BUILD/tandem-raid"
 [ "$RUNS" -ge 9 ] 2>/dev/null || { echo "RUNS must be at least 9"; exit 2; }
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip: the QEMU rig needs root"
-	exit 77
-fi
+need_root "the QEMU rig"
 OCF=/usr/lib/ocf
 RA=$OCF/resource.d/heartbeat/mdraid
 if [ ! -r "$RA" ] || [ ! -r "$OCF/lib/heartbeat/ocf-shellfuncs" ]; then
-	echo "skip: resource-agents' mdraid agent is missing"
-	exit 77
+	skip "resource-agents' mdraid agent is missing"
 fi
 helpers="sed grep wc which basename stat dd tty blockdev"
 bins=()
 for p in bash dash $helpers; do
-	b=$(command -v "$p") || { echo "skip: $p is missing on the host"; exit 77; }
+	b=$(command -v "$p") || skip "$p is missing on the host"
 	bins+=(--bin "$b")
 done
-tmp=$(mktemp -d /tmp/tandem-bench-raid.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+t_tmpdir tandem-bench-raid
+tmp=$T_TMP
 
 # The guest side: busybox sh hands over to bash at once.
 cat >"$tmp/guest.sh" <<'EOF2'
@@ -57,16 +54,21 @@ EOF2
 cat >>"$tmp/bench.bash" <<'EOF2'
 set -u
 cd /tmp || exit 1
-fail() { echo "FAILED: $*"; [ -s /tmp/err ] && sed 's/^/    /' /tmp/err | tail -n 15; exit 1; }
+. /rig/test-lib.sh
+# broken WHAT: a run went wrong; the benchmark stops (with the stderr it kept).
+broken() {
+	[ -s /tmp/err ] && sed 's/^/    /' /tmp/err | tail -n 15
+	die "$*"
+}
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 truncate -s 64M /tmp/md0.img /tmp/md1.img
-l0=$(losetup -f --show /tmp/md0.img) || fail "losetup"
-l1=$(losetup -f --show /tmp/md1.img) || fail "losetup"
-mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 "$l0" "$l1" >/tmp/err 2>&1 || fail "mdadm --create"
+l0=$(losetup -f --show /tmp/md0.img) || broken "losetup"
+l1=$(losetup -f --show /tmp/md1.img) || broken "losetup"
+mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 "$l0" "$l1" >/tmp/err 2>&1 || broken "mdadm --create"
 mdadm --wait /dev/md0 >/dev/null 2>&1
 mdadm --detail --scan >/tmp/mdadm.conf
-grep -q '^ARRAY /dev/md0 .*UUID=' /tmp/mdadm.conf || fail "mdadm --detail --scan: $(cat /tmp/mdadm.conf)"
+grep -q '^ARRAY /dev/md0 .*UUID=' /tmp/mdadm.conf || broken "mdadm --detail --scan: $(cat /tmp/mdadm.conf)"
 
 # The agent: dash, as Debian's /bin/sh; PATH decides whose helpers it runs
 # (busybox's in /usr/bin and /bin, or Debian's in /usr/local/bin).
@@ -79,9 +81,9 @@ cmd_start=(tandem-raid -V)
 cmd_rabb=(env "${ra_env[@]}" PATH=/usr/sbin:/usr/bin:/sbin:/bin "${RA[@]}")
 cmd_radeb=(env "${ra_env[@]}" PATH="$PATH" "EGREP=/usr/local/bin/grep -E" "${RA[@]}")
 for h in $HELPERS; do
-	[ -x "/usr/local/bin/$h" ] || fail "Debian's $h was not passed in"
+	[ -x "/usr/local/bin/$h" ] || broken "Debian's $h was not passed in"
 done
-[ "$(command -v sed)" = /usr/local/bin/sed ] || fail "Debian's sed is not first in PATH"
+[ "$(command -v sed)" = /usr/local/bin/sed ] || broken "Debian's sed is not first in PATH"
 
 T=0
 # timed NAME WANT_RC [LOG_PATTERN]: runs cmd_NAME, sets T (microseconds)
@@ -92,9 +94,9 @@ timed() {
 	"${cmd[@]}" >/tmp/out 2>/tmp/err
 	rc=$?
 	T=$((${EPOCHREALTIME/./} - t0))
-	[ "$rc" = "$2" ] || { cat /tmp/out >>/tmp/err; fail "$1 (${cmd[*]}): exit $rc, wanted $2"; }
+	[ "$rc" = "$2" ] || { cat /tmp/out >>/tmp/err; broken "$1 (${cmd[*]}): exit $rc, wanted $2"; }
 	if [ -n "${3:-}" ]; then
-		grep -q "$3" /tmp/out /tmp/err || fail "$1: no '$3' in its output"
+		grep -q "$3" /tmp/out /tmp/err || broken "$1: no '$3' in its output"
 	fi
 }
 
@@ -119,7 +121,7 @@ bench() {
 		done
 	done
 	if [ "$state" = healthy ]; then
-		grep -q 'failed device' /tmp/err && fail "the agent saw a failed device on the healthy array"
+		grep -q 'failed device' /tmp/err && broken "the agent saw a failed device on the healthy array"
 	fi
 	return 0
 }
@@ -127,7 +129,7 @@ bench() {
 mdline() { echo "$(grep '^md0' /proc/mdstat) $(grep -A1 '^md0' /proc/mdstat | grep -o '\[[U_]*\]')"; }
 echo "healthy: $(mdline)"
 bench healthy
-mdadm /dev/md0 --fail "$l1" >/dev/null 2>&1 || fail "mdadm --fail $l1"
+mdadm /dev/md0 --fail "$l1" >/dev/null 2>&1 || broken "mdadm --fail $l1"
 for ((i = 0; i < 100; i++)); do
 	[ "$(cat /sys/block/md0/md/degraded)" = 1 ] && break
 	sleep 0.1
@@ -158,7 +160,7 @@ losetup -d "$l0" "$l1"
 exit 0
 EOF2
 
-tests/rig/qemu/run.sh --bin "$BUILD/tandem-raid" "${bins[@]}" \
+tests/rig/qemu/run.sh --file tests/lib.sh:/rig/test-lib.sh --bin "$BUILD/tandem-raid" "${bins[@]}" \
 	--file "$OCF/lib/heartbeat:$OCF/lib/heartbeat" --file "$RA:$RA" \
 	--file "$tmp/bench.bash:/rig/bench.bash" \
 	--luns 0 --timeout 900 "$tmp/guest.sh"

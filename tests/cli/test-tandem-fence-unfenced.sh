@@ -4,24 +4,22 @@
 # that need devices fail, saying why.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 F=./${BUILD:-build}/tandem-fence
-d=$(mktemp -d /tmp/tandem-unfenced.XXXXXX)
+need_built "$F"
+t_tmpdir tandem-unfenced
+d=$T_TMP
 wp=""
-cleanup() {
-	[ -n "$wp" ] && kill "$wp" 2>/dev/null && wait "$wp" 2>/dev/null
-	rm -rf "$d"
-}
-trap cleanup EXIT
+at_exit 't_kill "$wp"'
 printf '[cluster]\nname = erp\nnode = db1\npeer = db2\n' >"$d/db.conf"
 chmod 0600 "$d/db.conf"
-fail=0
 for c in unfence takeover release unregister; do
 	out=$("$F" -c "$d/db.conf" --log-target console "$c" 2>&1)
 	rc=$?
 	if [ "$rc" -eq 0 ] && grep -q "runs UNFENCED; $c has nothing to do" <<<"$out"; then
-		echo "ok   $c: exit 0, with the warning"
+		pass "$c: exit 0, with the warning"
 	else
-		echo "FAIL $c: exit $rc: $out"; fail=1
+		fail "$c: exit $rc: $out"
 	fi
 done
 for c in status check "preempt db2"; do
@@ -29,22 +27,22 @@ for c in status check "preempt db2"; do
 	out=$("$F" -c "$d/db.conf" --log-target console $c 2>&1)
 	rc=$?
 	if [ "$rc" -eq 1 ] && grep -q "needs fence devices" <<<"$out"; then
-		echo "ok   $c: exit 1, saying it needs fence devices"
+		pass "$c: exit 1, saying it needs fence devices"
 	else
-		echo "FAIL $c: exit $rc: $out"; fail=1
+		fail "$c: exit $rc: $out"
 	fi
 done
 "$F" -c "$d/db.conf" --log-target console watch >"$d/w.out" 2>&1 &
 wp=$!
 for _ in $(seq 1 50); do grep -q "nothing to watch" "$d/w.out" && break; sleep 0.1; done
 if kill -0 "$wp" 2>/dev/null && grep -q "nothing to watch" "$d/w.out"; then
-	echo "ok   watch: keeps running, nothing to watch"
+	pass "watch: keeps running, nothing to watch"
 else
-	echo "FAIL watch: $(cat "$d/w.out")"; fail=1
+	fail "watch: $(cat "$d/w.out")"
 fi
 kill "$wp"
 wait "$wp"
 rc=$?
 wp=""
-[ "$rc" -eq 143 ] && echo "ok   watch: ends on SIGTERM" || { echo "FAIL watch: exit $rc on SIGTERM"; fail=1; }
-exit $fail
+[ "$rc" -eq 143 ] && pass "watch: ends on SIGTERM" || fail "watch: exit $rc on SIGTERM"
+finish

@@ -18,23 +18,21 @@
 # shellcheck disable=SC2001 # sed indents multi-line output
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-command -v systemd-analyze >/dev/null ||
-	{ echo "skip: systemd-analyze is not installed (package systemd)"; exit 77; }
+. tests/lib.sh
+need_cmd systemd-analyze "package systemd"
 sysunits=
 for d in /usr/lib/systemd/system /lib/systemd/system; do
 	[ -e "$d/sysinit.target" ] && { sysunits=$d; break; }
 done
-[ -n "$sysunits" ] || { echo "skip: no systemd unit directory with sysinit.target on this host"; exit 77; }
+[ -n "$sysunits" ] || skip "no systemd unit directory with sysinit.target on this host"
 
-tmp=$(mktemp -d /tmp/tandem-units-verify.XXXXXX)
-trap 'rm -rf -- "$tmp"' EXIT
-fail=0
-bad() { echo "FAIL $*"; fail=1; }
-ok() { echo "ok   $*"; }
+t_tmpdir tandem-units-verify
+tmp=$T_TMP
 
 root=$tmp/root
 if ! make -s install DESTDIR="$root" O="${BUILD:-build}" >"$tmp/install.log" 2>&1; then
-	bad "make install DESTDIR=$root"; sed 's/^/     /' "$tmp/install.log"; exit 1
+	sed 's/^/     /' "$tmp/install.log"
+	die "make install DESTDIR=$root"
 fi
 unitdir=$root/lib/systemd/system
 mkdir -p "$root/usr/lib/systemd" "$root/bin" "$root/etc/systemd/system"
@@ -44,11 +42,11 @@ cp /bin/sh "$root/bin/sh"
 units=()
 for f in units/*.service units/*.target; do
 	u=${f#units/}
-	if [ -f "$unitdir/$u" ]; then ok "make install put $u in /lib/systemd/system"; else bad "$u not installed"; fi
+	if [ -f "$unitdir/$u" ]; then pass "make install put $u in /lib/systemd/system"; else fail "$u not installed"; fi
 	units+=("${u/@./@db.}")
 done
 for p in tandem-fence tandem-raid tandem-volume tandem-address; do
-	[ -x "$root/usr/sbin/$p" ] || bad "/usr/sbin/$p not installed"
+	[ -x "$root/usr/sbin/$p" ] || fail "/usr/sbin/$p not installed"
 done
 
 # A unit that joins group db through the example drop-in.
@@ -70,14 +68,14 @@ verify() { # verify UNIT...: prints what verify says; returns its status
 out=$(verify "${units[@]}")
 rc=$?
 if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
-	ok "systemd-analyze verify --root: ${units[*]}: no complaint"
+	pass "systemd-analyze verify --root: ${units[*]}: no complaint"
 else
-	bad "systemd-analyze verify --root (exit $rc):"; echo "$out" | sed 's/^/     /'
+	fail "systemd-analyze verify --root (exit $rc):"; echo "$out" | sed 's/^/     /'
 fi
 for u in "${units[@]}"; do # one by one, so that a failure names its unit
 	out=$(verify "$u")
 	rc=$?
-	if [ "$rc" -ne 0 ] || [ -n "$out" ]; then bad "verify $u (exit $rc):"; echo "$out" | sed 's/^/     /'; fi
+	if [ "$rc" -ne 0 ] || [ -n "$out" ]; then fail "verify $u (exit $rc):"; echo "$out" | sed 's/^/     /'; fi
 done
 
 # verify does catch a broken unit (the checks above cannot pass vacuously).
@@ -86,19 +84,19 @@ sed -e 's#^ExecStop=/usr/sbin/tandem-volume #ExecStop=/usr/sbin/tandem-volume-no
     "$unitdir/tandem-volume@.service" >"$root/etc/systemd/system/tandem-volume@.service"
 out=$(verify tandem-volume@db.service)
 if grep -q "tandem-volume-nosuch is not executable" <<<"$out" && grep -q "Unknown key 'NoSuchKey'" <<<"$out"; then
-	ok "verify reports a missing executable and an unknown key in a broken copy"
+	pass "verify reports a missing executable and an unknown key in a broken copy"
 else
-	bad "verify missed the broken copy:"; echo "$out" | sed 's/^/     /'
+	fail "verify missed the broken copy:"; echo "$out" | sed 's/^/     /'
 fi
 rm -f "$root/etc/systemd/system/tandem-volume@.service"
 
 # STYLE.md rule 12, and the settings the design asks for.
 for f in units/*.service units/*.target units/examples/*.conf; do
-	if grep -q "^# An admin may change" "$f"; then ok "$f says which settings an admin may change"
-	else bad "$f: no '# An admin may change' comment (STYLE.md rule 12)"; fi
+	if grep -q "^# An admin may change" "$f"; then pass "$f says which settings an admin may change"
+	else fail "$f: no '# An admin may change' comment (STYLE.md rule 12)"; fi
 done
 has() { # has FILE REGEX DESCRIPTION
-	if grep -qE -- "$2" "$1"; then ok "$1: $3"; else bad "$1: $3 (no /$2/)"; fi
+	check "$1: $3" grep -qE -- "$2" "$1" || echo "     (no /$2/)"
 }
 has units/tandem-watch@.service '^Type=notify$' "Type=notify"
 has units/tandem-watch@.service '^WatchdogSec=' "WatchdogSec="
@@ -115,11 +113,11 @@ has units/tandem-unfence@.service '^WantedBy=multi-user.target$' "unfence at boo
 has units/tandem-unfence@.service '^After=network-online.target' "unfence after network-online"
 has units/tandem-active@.target '^BindsTo=tandem-watch@%i.service$' "the group stops when the watch stops"
 if grep -q '^\[Install\]' units/tandem-active@.target; then
-	bad "tandem-active@.target has an [Install] section (a boot must not take over)"
+	fail "tandem-active@.target has an [Install] section (a boot must not take over)"
 else
-	ok "tandem-active@.target is not started at boot"
+	pass "tandem-active@.target is not started at boot"
 fi
 for u in raid volume address watch takeover; do
 	has "units/tandem-$u@.service" '^PartOf=tandem-active@%i.target$' "PartOf= the group's target"
 done
-exit "$fail"
+finish

@@ -11,14 +11,12 @@
 set -eu
 
 cd "$(dirname "$0")/../.."
+. tests/lib.sh
 BUILD=${BUILD:-build}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tandem-smoke-qemu.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+t_tmpdir tandem-smoke-qemu
+tmp=$T_TMP
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: the QEMU rig needs root (kernel cache in /var/cache/tandem-tests)"
-	exit 77
-fi
+need_root "the QEMU rig: kernel cache in /var/cache/tandem-tests"
 
 # blkio does the O_DIRECT I/O in the guest. Use the built one, or build
 # it here: it is one self-contained C file.
@@ -30,9 +28,7 @@ fi
 
 # The checks, run by busybox sh inside the guest.
 cat >"$tmp/smoke-guest.sh" <<'EOF'
-fails=0
-ok() { echo "ok   $*"; }
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+. /rig/test-lib.sh
 
 # /rig/disks: "lun diskA diskB sgA sgB", one LUN through two initiators.
 read -r lun a b sga sgb </rig/disks
@@ -44,7 +40,7 @@ wb=$(cat "/sys/block/${b#/dev/}/device/wwid" 2>/dev/null || true)
 ia=$(cat /sys/block/"${a#/dev/}"/device/../../iscsi_session/session*/initiatorname 2>/dev/null || true)
 ib=$(cat /sys/block/"${b#/dev/}"/device/../../iscsi_session/session*/initiatorname 2>/dev/null || true)
 if [ -n "$wa" ] && [ "$wa" = "$wb" ] && [ -n "$ia" ] && [ -n "$ib" ] && [ "$ia" != "$ib" ]; then
-	ok "(a) $a and $b are one LU, $wa, through $ia and $ib"
+	pass "(a) $a and $b are one LU, $wa, through $ia and $ib"
 else
 	fail "(a) same LU through two initiators: $a='$wa' via '$ia', $b='$wb' via '$ib'"
 fi
@@ -56,7 +52,7 @@ if ! blkio write "$a" 100 </tmp/pattern; then
 elif ! blkio read "$b" 100 >/tmp/back; then
 	fail "(b) O_DIRECT read of block 100 through $b"
 elif cmp -s /tmp/pattern /tmp/back; then
-	ok "(b) 4096 random bytes written through $a read back identical through $b"
+	pass "(b) 4096 random bytes written through $a read back identical through $b"
 else
 	fail "(b) block 100 read through $b differs from what was written through $a"
 fi
@@ -72,7 +68,7 @@ if mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 \
 	case $state in
 	clean | active | active-idle)
 		if [ "$degraded" = 0 ]; then
-			ok "(c) md RAID1 over $l0 $l1: array_state=$state degraded=$degraded"
+			pass "(c) md RAID1 over $l0 $l1: array_state=$state degraded=$degraded"
 		else
 			fail "(c) md RAID1 is degraded ($degraded)"
 		fi
@@ -92,7 +88,7 @@ for t in raid mirror multipath; do
 	echo " $targets" | grep -q " $t " || missing="$missing $t"
 done
 if [ -z "$missing" ]; then
-	ok "(d) dm targets: $targets"
+	pass "(d) dm targets: $targets"
 else
 	fail "(d) dm targets missing:$missing (have: $targets)"
 fi
@@ -108,7 +104,7 @@ if dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 
 	status=$(dmsetup status rigmp)
 	if [ "$active" = 2 ] && echo "$status" | grep -q "$ma F [0-9]* $mb A" &&
 		blkio read /dev/mapper/rigmp 100 >/tmp/mp && cmp -s /tmp/pattern /tmp/mp; then
-		ok "(e) dm-multipath map over $ma and $mb: 2 active paths; with $ma failed, block 100 still matches"
+		pass "(e) dm-multipath map over $ma and $mb: 2 active paths; with $ma failed, block 100 still matches"
 	else
 		fail "(e) dm-multipath map: $active active paths at first, then status: $status"
 	fi
@@ -117,11 +113,10 @@ else
 	fail "(e) dmsetup create of a multipath map over $ma $mb"
 fi
 
-[ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all checks passed"
+finish
 EOF
 
 echo "QEMU rig smoke test: one LUN, two initiators, md and dm in a Debian kernel"
 rc=0
-tests/rig/qemu/run.sh --bin "$blkio" --luns 1 --timeout 300 "$tmp/smoke-guest.sh" || rc=$?
+tests/rig/qemu/run.sh --file tests/lib.sh:/rig/test-lib.sh --bin "$blkio" --luns 1 --timeout 300 "$tmp/smoke-guest.sh" || rc=$?
 exit "$rc"

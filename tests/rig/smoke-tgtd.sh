@@ -26,43 +26,22 @@ READ_TIMEOUT=20    # seconds to wait for one session reply (session.sh)
 
 say() { printf 'smoke-tgtd: %s\n' "$*"; }
 
+. tests/lib.sh
 # shellcheck source=tests/rig/tgtd.sh
-if ! . tests/rig/tgtd.sh; then
-	say "FAIL: cannot load tests/rig/tgtd.sh"
-	exit 1
-fi
-if ! reason=$(tgtd_can_run); then
-	say "SKIP: ${reason#tgtd rig: skip: }"
-	exit 77
-fi
-if [ ! -x "$PR" ]; then
-	say "FAIL: $PR not found or not executable (run make first, or set BUILD)"
-	exit 1
-fi
+. tests/rig/tgtd.sh || die "cannot load tests/rig/tgtd.sh"
+reason=$(tgtd_can_run) || skip "${reason#tgtd rig: skip: }"
+need_built "$PR"
 
 T0=${EPOCHREALTIME}
-FAILS=0
-CHECKS=0
-WORK=""
+t_tmpdir tandem-smoke
+WORK=$T_TMP
 # shellcheck source=tests/rig/session.sh
 . tests/rig/session.sh
 
 elapsed() { awk -v a="$1" -v b="${EPOCHREALTIME}" 'BEGIN { printf "%.2f s", b - a }'; }
-pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
-die() { fail "$*"; say "FAIL ($FAILS of $CHECKS checks failed)"; exit 1; }
 
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	sessions_close
-	tgtd_stop || rc=1
-	[ -n "$WORK" ] && rm -rf -- "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT TERM HUP
+at_exit --check tgtd_stop
+at_exit sessions_close
 
 # parse_keys LINE: from "generation 0x.. key 0x.. key 0x..", set GEN (decimal)
 # and KEYS (the key words). Returns 1 when LINE is not READ KEYS output.
@@ -91,8 +70,6 @@ has_key() {
 	done
 	return 1
 }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-smoke.XXXXXX") || die "mktemp"
 
 say "starting a private tgtd with 2 LUNs"
 t=${EPOCHREALTIME}
@@ -236,9 +213,5 @@ else
 	pass "tgtd PID $TGTD_PID_STARTED is gone, port $TGTD_PORT_STARTED is free"
 fi
 
-if [ "$FAILS" -ne 0 ]; then
-	say "FAIL ($FAILS of $CHECKS checks failed, $(elapsed "$T0"))"
-	exit 1
-fi
-say "PASS ($CHECKS checks, $(elapsed "$T0"))"
-exit 0
+say "took $(elapsed "$T0")"
+finish

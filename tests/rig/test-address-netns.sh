@@ -7,28 +7,19 @@
 # Exit: 0 pass, 77 skip (reason printed), 1 fail.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 BUILD=${BUILD:-build}
 T=$(pwd)/$BUILD/tandem-address
-[ -x "$T" ] || { echo "FAIL: $T missing (run make)"; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-command -v ip >/dev/null || { echo "iproute2 missing (run tools/deps.sh)"; exit 77; }
+need_built "$T"
+need_root "network namespaces"
+need_cmd ip "iproute2; run tools/deps.sh"
 
 NA=tandem-addr-a-$$
 NB=tandem-addr-b-$$
-FAILS=0 CHECKS=0
-pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	ip netns del "$NA" 2>/dev/null
-	ip netns del "$NB" 2>/dev/null
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+at_exit 'ip netns del "$NB" 2>/dev/null'
+at_exit 'ip netns del "$NA" 2>/dev/null'
 
-ip netns add "$NA" && ip netns add "$NB" || { echo "cannot create network namespaces"; exit 77; }
+ip netns add "$NA" && ip netns add "$NB" || skip "cannot create network namespaces"
 ip -n "$NA" link add vA type veth peer name vB netns "$NB"
 ip -n "$NA" link set lo up
 ip -n "$NB" link set lo up
@@ -110,6 +101,4 @@ out=$(A --address 10.77.1.100/24 --interface nosuch0 up 2>&1)
 rc=$?
 [ "$rc" -eq 1 ] && grep -q "nosuch0" <<<"$out" && pass "a missing interface: a clear error" || fail "missing interface: exit $rc: $out"
 
-[ "$FAILS" -eq 0 ] && { echo "address-netns: PASS ($CHECKS checks)"; exit 0; }
-echo "address-netns: FAIL ($FAILS of $CHECKS checks failed)"
-exit 1
+finish

@@ -34,27 +34,16 @@
 # shellcheck disable=SC2317 # helpers run through check and the trap
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 . tests/rig/cluster/cluster.sh
 . tests/rig/tgtd.sh
 . tests/rig/cluster/group.sh
-why=$(group_can_run) || { echo "${why#*: skip: }"; exit 77; }
+why=$(group_can_run) || skip "${why#*: skip: }"
 
-work=$(mktemp -d /tmp/tandem-failover.XXXXXX)
-cleanup() {
-	group_rig_stop
-	rm -rf -- "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+t_tmpdir tandem-failover
+work=$T_TMP
+at_exit group_rig_stop
 
-fail=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; return 1; fi
-}
-not() { ! "$@"; }
-eq() { [ "$1" = "$2" ] || { echo "     want '$1', got '$2'"; return 1; }; }
 neq() { [ "$1" != "$2" ] || { echo "     got '$2'"; return 1; }; }
 has() { grep -qF -- "$2" "$1" || { echo "     '$2' not in:"; sed 's/^/     | /' "$1"; return 1; }; }
 journal_tail() { on "$1" journalctl -b -q -o cat -u 'tandem-*' -u "$GROUP_SVC" | tail -n 15 | sed 's/^/     | /'; }
@@ -83,7 +72,7 @@ active_on() { # active_on NODE: the group runs on NODE, and only there
 }
 
 t0=$SECONDS
-group_rig_start || { echo "FAIL the group rig did not start"; exit 1; }
+group_rig_start || die "the group rig did not start"
 echo "rig up in $((SECONDS - t0))s: fence LUN $GROUP_LUN, volume on $CLUSTER_DISK"
 K1=$(key_of db1)
 K2=$(key_of db2)
@@ -236,4 +225,4 @@ group_raid_fixture db2 degraded
 failing "RAID degraded, refuse" "tandem-raid@$GROUP.service" raid "degraded and on_degraded=refuse: /dev/md0 degraded"
 
 echo "total $((SECONDS - t0))s"
-exit "$fail"
+finish

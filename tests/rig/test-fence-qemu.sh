@@ -24,12 +24,10 @@
 set -eu
 
 cd "$(dirname "$0")/../.."
+. tests/lib.sh
 BUILD=${BUILD:-build}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: the QEMU rig needs root (kernel cache in /var/cache/tandem-tests)"
-	exit 77
-fi
+need_root "the QEMU rig: kernel cache in /var/cache/tandem-tests"
 for b in "$BUILD/tandem-fence" "$BUILD/rig/blkio"; do
 	if [ ! -x "$b" ]; then
 		echo "test-fence-qemu: $b is missing; run make first" >&2
@@ -37,14 +35,12 @@ for b in "$BUILD/tandem-fence" "$BUILD/rig/blkio"; do
 	fi
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tandem-fence-qemu.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+t_tmpdir tandem-fence-qemu
+tmp=$T_TMP
 
 # The checks, run by busybox sh inside the guest (after /run/real-tools.sh).
 cat >"$tmp/fence-guest.sh" <<'EOF'
-fails=0
-ok() { echo "ok   $*"; }
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+. /rig/test-lib.sh
 uptime_s() { read -r _u _ </proc/uptime; echo "$_u"; }
 # run OUT CMD...: runs CMD with its output in OUT, shows it indented, and
 # returns CMD's exit status.
@@ -92,7 +88,7 @@ echo "== sg transport (SG_IO on $a and $b)"
 if run /tmp/o tandem-fence $A unfence && grep -q "registered $FA" /tmp/o &&
 	run /tmp/o tandem-fence $B unfence && grep -q "registered $FB" /tmp/o &&
 	[ "$(nkeys "$a" "$KA")" = 1 ] && [ "$(nkeys "$a" "$KB")" = 1 ]; then
-	ok "(1) A and B unfenced: sg_persist shows $KA and $KB once each"
+	pass "(1) A and B unfenced: sg_persist shows $KA and $KB once each"
 else
 	fail "(1) unfence: sg_persist shows: $(keys "$a" | tr '\n' ' ')"
 fi
@@ -101,12 +97,12 @@ fi
 # shellcheck disable=SC2086
 if run /tmp/o tandem-fence $A takeover && grep -q "reserved (write-exclusive-registrants-only)" /tmp/o &&
 	grep -q "verified: reservation held by $FA" /tmp/o && [ "$(holder "$b")" = "$KA $WERO" ]; then
-	ok "(2) A took over: reserved and verified; sg_persist through B: $(holder "$b")"
+	pass "(2) A took over: reserved and verified; sg_persist through B: $(holder "$b")"
 else
 	fail "(2) A takeover: sg_persist through B shows holder '$(holder "$b")'"
 fi
 if blkio write "$a" 200 </tmp/pa 2>/tmp/e; then
-	ok "(2) A, the holder, writes block 200 through $a"
+	pass "(2) A, the holder, writes block 200 through $a"
 else
 	fail "(2) A, the holder, cannot write through $a: $(cat /tmp/e)"
 fi
@@ -116,7 +112,7 @@ fi
 if run /tmp/o tandem-fence $B takeover && grep -q "preempted $FA with PREEMPT AND ABORT" /tmp/o &&
 	! grep -q "WARNING" /tmp/o && ! grep -q "with PREEMPT:" /tmp/o &&
 	grep -q "verified: reservation held by $FB (write-exclusive-registrants-only), peer's key gone" /tmp/o; then
-	ok "(3) B fenced A with PREEMPT AND ABORT and verified"
+	pass "(3) B fenced A with PREEMPT AND ABORT and verified"
 else
 	fail "(3) B takeover did not fence A with PREEMPT AND ABORT (see its output above)"
 fi
@@ -125,17 +121,17 @@ fi
 if blkio write "$a" 301 </tmp/pa 2>/tmp/e; then
 	fail "(4) a write through A's fenced path $a succeeded"
 elif grep -q "Invalid exchange" /tmp/e; then
-	ok "(4) write through A's fenced path refused: $(cat /tmp/e)"
+	pass "(4) write through A's fenced path refused: $(cat /tmp/e)"
 else
 	fail "(4) write through $a failed, but not with EBADE: $(cat /tmp/e)"
 fi
 if blkio read "$b" 301 >/tmp/back && ! cmp -s /tmp/pa /tmp/back; then
-	ok "(4) nothing of A's refused write reached block 301"
+	pass "(4) nothing of A's refused write reached block 301"
 else
 	fail "(4) block 301 holds what A's refused write carried"
 fi
 if blkio write "$b" 302 </tmp/pb 2>/tmp/e && blkio read "$a" 302 >/tmp/back && cmp -s /tmp/pb /tmp/back; then
-	ok "(4) B, the holder, writes through $b (read back through $a)"
+	pass "(4) B, the holder, writes through $b (read back through $a)"
 else
 	fail "(4) B's write through $b: $(cat /tmp/e)"
 fi
@@ -150,7 +146,7 @@ j=$(flat /tmp/o)
 case $j in
 *'"holder":"'$FB'","type":"write-exclusive-registrants-only","registered":true,"we_hold":true'*'"held_everywhere":true'*)
 	if [ "$rc" = 0 ] && ! echo "$j" | grep -q "$FA"; then
-		ok "(5) status --json on B: B holds, write-exclusive-registrants-only, A's key gone (exit $rc)"
+		pass "(5) status --json on B: B holds, write-exclusive-registrants-only, A's key gone (exit $rc)"
 	else
 		fail "(5) status --json on B: exit $rc, or A's key $FA still listed"
 	fi
@@ -158,7 +154,7 @@ case $j in
 *) fail "(5) status --json on B does not show B holding with write-exclusive-registrants-only (exit $rc)" ;;
 esac
 if [ "$(keys "$b" | tr '\n' ' ')" = "$KB " ] && [ "$(holder "$b")" = "$KB $WERO" ]; then
-	ok "(5) sg_persist agrees: keys '$(keys "$b" | tr '\n' ' ')', holder $(holder "$b")"
+	pass "(5) sg_persist agrees: keys '$(keys "$b" | tr '\n' ' ')', holder $(holder "$b")"
 else
 	fail "(5) sg_persist: keys '$(keys "$b" | tr '\n' ' ')', holder '$(holder "$b")'"
 fi
@@ -166,7 +162,7 @@ rc=0
 # shellcheck disable=SC2086
 run /tmp/o tandem-fence $A status || rc=$?
 if [ "$rc" = 3 ] && grep -q "holder *$FB" /tmp/o; then
-	ok "(5) status on A: not held (exit 3), holder $FB"
+	pass "(5) status on A: not held (exit 3), holder $FB"
 else
 	fail "(5) status on A: exit $rc (want 3, not held)"
 fi
@@ -174,7 +170,7 @@ fi
 # (6) clear, from B
 # shellcheck disable=SC2086
 if run /tmp/o tandem-fence $B clear --force && [ -z "$(keys "$a")" ] && [ "$(holder "$a")" = none ]; then
-	ok "(6) cleared: no keys, no reservation"
+	pass "(6) cleared: no keys, no reservation"
 else
 	fail "(6) clear: keys '$(keys "$a" | tr '\n' ' ')', holder '$(holder "$a")'"
 fi
@@ -192,7 +188,7 @@ if dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 
 	# shellcheck disable=SC2086
 	if run /tmp/o tandem-fence $M unfence && grep -q "registered $FM" /tmp/o &&
 		[ "$(nkeys "$a" "$KM")" = 2 ]; then
-		ok "(7) unfence through the map: $KM registered twice (sg_persist -k)"
+		pass "(7) unfence through the map: $KM registered twice (sg_persist -k)"
 	else
 		fail "(7) unfence through the map: sg_persist -k shows '$(keys "$a" | tr '\n' ' ')' (want $KM twice)"
 	fi
@@ -203,7 +199,7 @@ if dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 
 		/iqn\./ { s = $0; sub(/.*iqn\./, "iqn.", s); sub(/[ ,].*/, "", s); print k, s }' /tmp/full)
 	if echo "$pairs" | grep -qx "$KM iqn.2026-01.org.tandem.rig:nodea" &&
 		echo "$pairs" | grep -qx "$KM iqn.2026-01.org.tandem.rig:nodeb"; then
-		ok "(7) sg_persist -s: $KM is registered through nodea AND nodeb"
+		pass "(7) sg_persist -s: $KM is registered through nodea AND nodeb"
 	else
 		fail "(7) sg_persist -s: registrations (key initiator): $(echo "$pairs" | tr '\n' ';')"
 	fi
@@ -211,7 +207,7 @@ if dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 
 	# shellcheck disable=SC2086
 	if run /tmp/o tandem-fence $M takeover && grep -q "verified: reservation held by $FM" /tmp/o &&
 		[ "$(holder "$a")" = "$KM $WERO" ]; then
-		ok "(8) takeover through the map: sg_persist shows $(holder "$a")"
+		pass "(8) takeover through the map: sg_persist shows $(holder "$a")"
 	else
 		fail "(8) takeover through the map: sg_persist shows '$(holder "$a")'"
 	fi
@@ -221,14 +217,14 @@ if dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 
 	rc=0
 	run /tmp/o tandem-fence -d /dev/mapper/rigmp -k "$KX" release || rc=$?
 	if [ "$rc" != 0 ] && grep -q "RELEASE: reservation conflict" /tmp/o && [ "$(holder "$a")" = "$KM $WERO" ]; then
-		ok "(9) RELEASE with $KX through the map: reservation conflict (positive status), reservation kept"
+		pass "(9) RELEASE with $KX through the map: reservation conflict (positive status), reservation kept"
 	else
 		fail "(9) RELEASE with $KX: exit $rc, holder '$(holder "$a")' (want a reservation conflict, $KM kept)"
 	fi
 	# (10) release, status, clear, all through the map
 	# shellcheck disable=SC2086
 	if run /tmp/o tandem-fence $M release && [ "$(holder "$a")" = none ] && [ "$(nkeys "$a" "$KM")" = 2 ]; then
-		ok "(10) released through the map: no reservation, $KM still registered on both nexuses"
+		pass "(10) released through the map: no reservation, $KM still registered on both nexuses"
 	else
 		fail "(10) release through the map: holder '$(holder "$a")', keys '$(keys "$a" | tr '\n' ' ')'"
 	fi
@@ -238,7 +234,7 @@ if dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 
 	case $(flat /tmp/o) in
 	*'"holder":null'*'"registered":true,"we_hold":false'*'"held_everywhere":false'*)
 		if [ "$rc" = 3 ]; then
-			ok "(10) status --json through the map: registered, not held (exit 3)"
+			pass "(10) status --json through the map: registered, not held (exit 3)"
 		else
 			fail "(10) status --json through the map: exit $rc (want 3)"
 		fi
@@ -247,7 +243,7 @@ if dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 
 	esac
 	# shellcheck disable=SC2086
 	if run /tmp/o tandem-fence $M clear --force && [ -z "$(keys "$a")" ] && [ -z "$(keys "$b")" ]; then
-		ok "(10) cleared through the map: no keys through either path"
+		pass "(10) cleared through the map: no keys through either path"
 	else
 		fail "(10) clear through the map: keys '$(keys "$a" | tr '\n' ' ')'"
 	fi
@@ -259,12 +255,11 @@ else
 fi
 
 echo "guest: checks end at uptime $(uptime_s)s"
-[ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all checks passed"
+finish
 EOF
 
 echo "fencing through the kernel: SG_IO and IOC_PR_* against LIO, two initiators, one LU"
 rc=0
-tests/rig/qemu/run.sh --bin "$BUILD/tandem-fence" --bin "$BUILD/rig/blkio" --luns 1 --timeout 300 \
+tests/rig/qemu/run.sh --file tests/lib.sh:/rig/test-lib.sh --bin "$BUILD/tandem-fence" --bin "$BUILD/rig/blkio" --luns 1 --timeout 300 \
 	"$tmp/fence-guest.sh" || rc=$?
 exit "$rc"

@@ -29,51 +29,23 @@ IO_TIMEOUT=3               # seconds per command, given to the agent
 
 say() { printf 'fence-tandem-tgtd: %s\n' "$*"; }
 
+. tests/lib.sh
 # shellcheck source=tests/rig/tgtd.sh
-if ! . tests/rig/tgtd.sh; then
-	say "FAIL: cannot load tests/rig/tgtd.sh"
-	exit 1
-fi
-if ! reason=$(tgtd_can_run); then
-	say "SKIP: ${reason#tgtd rig: skip: }"
-	exit 77
-fi
-for b in "$FT" "$PR"; do
-	if [ ! -x "$b" ]; then
-		say "FAIL: $b not found or not executable (run make first, or set BUILD)"
-		exit 1
-	fi
-done
+. tests/rig/tgtd.sh || die "cannot load tests/rig/tgtd.sh"
+reason=$(tgtd_can_run) || skip "${reason#tgtd rig: skip: }"
+need_built "$FT" "$PR"
 
-FAILS=0
-CHECKS=0
-WORK=""
 STOPPED=0
-pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
-die() { fail "$*"; say "FAIL ($FAILS of $CHECKS checks failed)"; exit 1; }
-
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	# A frozen tgtd cannot be torn down politely: thaw it first.
-	if [ "$STOPPED" -eq 1 ] && [ -n "${TGTD_PID:-}" ]; then
-		kill -CONT "$TGTD_PID" 2>/dev/null
-	fi
-	tgtd_stop || rc=1
-	[ -n "$WORK" ] && rm -rf -- "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT TERM HUP
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-fa.XXXXXX") || die "mktemp"
+t_tmpdir tandem-fa
+WORK=$T_TMP
+at_exit --check tgtd_stop
+# A frozen tgtd cannot be torn down politely: thaw it first.
+at_exit 'if [ "$STOPPED" -eq 1 ] && [ -n "${TGTD_PID:-}" ]; then kill -CONT "$TGTD_PID" 2>/dev/null; fi'
 
 # agent NODE LINES...: run fence_tandem as node NODE (its initiator name and
 # Pacemaker's nodename), with the common parameters and LINES on stdin, the
 # way Pacemaker does (plus a key Pacemaker passes that the agent must
-# ignore). Sets RC, OUT (stdout) and ERR (stderr).
+# ignore). For expect_rc, which leaves stdout in T_OUT and stderr in T_ERR.
 agent() {
 	local node=$1
 	shift
@@ -88,20 +60,11 @@ agent() {
 		printf '%s\n' "$@"
 	} >"$WORK/in"
 	# shellcheck disable=SC2086 # FT may carry a `timeout` guard
-	$FT <"$WORK/in" >"$WORK/out" 2>"$WORK/err"
-	RC=$?
-	OUT=$(cat "$WORK/out")
-	ERR=$(cat "$WORK/err")
+	$FT <"$WORK/in"
 }
 
-# expect_rc WANT WHAT: check RC from the last agent run.
-expect_rc() {
-	if [ "$RC" -eq "$1" ]; then
-		pass "$2 (exit $RC)"
-	else
-		fail "$2: exit $RC, wanted $1; stdout: $(tr '\n' ' ' <<<"$OUT") stderr: $(tr '\n' ' ' <<<"$ERR")"
-	fi
-}
+# lines LINES...: fence_tandem with only LINES on stdin.
+lines() { printf '%s\n' "$@" | "$FT"; }
 
 # keys LUN: the keys the checker sees on LUN, one per line, in KEYS.
 keys() {
@@ -129,8 +92,7 @@ done
 
 say "unfence: each node runs on for itself"
 for node in db1 db2; do
-	agent "$node" action=on "plug=$node"
-	expect_rc 0 "$node: on"
+	expect_rc "$node: on" 0 agent "$node" action=on "plug=$node"
 done
 for lun in 1 2; do
 	if keys "$lun" && has "$KEY1" && has "$KEY2" && [ "$(wc -l <<<"$KEYS")" -eq 2 ]; then
@@ -140,29 +102,23 @@ for lun in 1 2; do
 	fi
 done
 
-agent db2 action=on plug=db1
-expect_rc 1 "db2: on for db1 is refused (on runs on the target itself)"
-grep -q "plug: 'db1'.*is not this node" <<<"$ERR" && pass "the refusal names plug" ||
-	fail "the refusal does not name plug: $ERR"
+expect_rc "db2: on for db1 is refused (on runs on the target itself)" 1 agent db2 action=on plug=db1
+grep -q "plug: 'db1'.*is not this node" <<<"$T_ERR" && pass "the refusal names plug" ||
+	fail "the refusal does not name plug: $T_ERR"
 
 say "status"
-agent db2 action=status plug=db1
-expect_rc 0 "db2: status of db1 is ON"
-[ "$OUT" = "Status: ON" ] && pass "stdout says Status: ON" || fail "stdout: '$OUT'"
-agent db1 action=status port=db2
-expect_rc 0 "db1: status of db2 (given as port) is ON"
-agent db1 action=status plug=db3
-expect_rc 2 "db1: status of db3, never registered, is OFF"
+expect_rc "db2: status of db1 is ON" 0 agent db2 action=status plug=db1
+[ "$T_OUT" = "Status: ON" ] && pass "stdout says Status: ON" || fail "stdout: '$T_OUT'"
+expect_rc "db1: status of db2 (given as port) is ON" 0 agent db1 action=status port=db2
+expect_rc "db1: status of db3, never registered, is OFF" 2 agent db1 action=status plug=db3
 
 say "monitor and list"
-agent db1 action=monitor
-expect_rc 0 "db1: monitor"
-agent db2 action=list
-expect_rc 0 "db2: list"
-if grep -qx "$KEY2,db2" <<<"$OUT" && grep -qx "$KEY1," <<<"$OUT" && [ "$(wc -l <<<"$OUT")" -eq 2 ]; then
+expect_rc "db1: monitor" 0 agent db1 action=monitor
+expect_rc "db2: list" 0 agent db2 action=list
+if grep -qx "$KEY2,db2" <<<"$T_OUT" && grep -qx "$KEY1," <<<"$T_OUT" && [ "$(wc -l <<<"$T_OUT")" -eq 2 ]; then
 	pass "list shows db2's key by name and db1's key"
 else
-	fail "list printed: $(tr '\n' ' ' <<<"$OUT")"
+	fail "list printed: $(tr '\n' ' ' <<<"$T_OUT")"
 fi
 
 say "list and status through a tandem config (config=): db2's group file"
@@ -177,19 +133,13 @@ initiator = $IQN_PREFIX:db2
 timeout = ${IO_TIMEOUT}s
 CONF
 chmod 0600 "$WORK/db.conf"
-OUT=$(printf 'action=list\nconfig=%s\nnodename=db2\n' "$WORK/db.conf" | "$FT" 2>"$WORK/err")
-RC=$?
-ERR=$(cat "$WORK/err")
-expect_rc 0 "db2: list with config"
-if grep -qx "$KEY2,db2" <<<"$OUT" && grep -qx "$KEY1,db1" <<<"$OUT"; then
+expect_rc "db2: list with config" 0 lines action=list "config=$WORK/db.conf" nodename=db2
+if grep -qx "$KEY2,db2" <<<"$T_OUT" && grep -qx "$KEY1,db1" <<<"$T_OUT"; then
 	pass "list names this node and the peer from the config"
 else
-	fail "list with config printed: $(tr '\n' ' ' <<<"$OUT")"
+	fail "list with config printed: $(tr '\n' ' ' <<<"$T_OUT")"
 fi
-OUT=$(printf 'action=status\nconfig=%s\nplug=db1\n' "$WORK/db.conf" | "$FT" 2>"$WORK/err")
-RC=$?
-ERR=$(cat "$WORK/err")
-expect_rc 0 "db2: status of the config's peer db1 is ON"
+expect_rc "db2: status of the config's peer db1 is ON" 0 lines action=status "config=$WORK/db.conf" plug=db1
 
 say "before fencing, nobody holds the reservation: db1's initiator may write"
 out=$("$PR" -i "$IQN_PREFIX:db1" -t 10 -r 3 "$TGTD_URL/1" write10 8 2>&1)
@@ -197,9 +147,8 @@ out=$("$PR" -i "$IQN_PREFIX:db1" -t 10 -r 3 "$TGTD_URL/1" write10 8 2>&1)
 
 say "db2 fences db1 (off)"
 t0=$EPOCHREALTIME
-agent db2 action=off plug=db1
-expect_rc 0 "db2: off for db1"
-sed 's/^/      | /' <<<"$ERR"
+expect_rc "db2: off for db1" 0 agent db2 action=off plug=db1
+sed 's/^/      | /' <<<"$T_ERR"
 say "  (took $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f s", b - a }'))"
 for lun in 1 2; do
 	if ! keys "$lun"; then
@@ -222,17 +171,13 @@ rc=$?
 [ "$rc" -eq 3 ] && pass "db1's write to LUN 1 is now rejected: $out" ||
 	fail "db1's write after fencing: exit $rc ($out), wanted 3 (reservation conflict)"
 
-agent db2 action=status plug=db1
-expect_rc 2 "db2: status of db1 is now OFF"
-[ "$OUT" = "Status: OFF" ] && pass "stdout says Status: OFF" || fail "stdout: '$OUT'"
-agent db2 action=status plug=db2
-expect_rc 0 "db2: status of db2 is still ON"
-agent db1 action=monitor
-expect_rc 0 "monitor still 0 (the devices answer)"
+expect_rc "db2: status of db1 is now OFF" 2 agent db2 action=status plug=db1
+[ "$T_OUT" = "Status: OFF" ] && pass "stdout says Status: OFF" || fail "stdout: '$T_OUT'"
+expect_rc "db2: status of db2 is still ON" 0 agent db2 action=status plug=db2
+expect_rc "monitor still 0 (the devices answer)" 0 agent db1 action=monitor
 
 say "the fenced node cannot fence back"
-agent db1 action=off plug=db2
-expect_rc 1 "db1 (fenced): off for db2 fails"
+expect_rc "db1 (fenced): off for db2 fails" 1 agent db1 action=off plug=db2
 for lun in 1 2; do
 	keys "$lun" && has "$KEY2" && ! has "$KEY1" && pass "LUN $lun: db2's key survived, db1's is still gone" ||
 		fail "LUN $lun: after db1's attempt: $(tr '\n' ' ' <<<"$KEYS")"
@@ -244,21 +189,15 @@ kill -STOP "$TGTD_PID" && STOPPED=1
 # must end by itself, with an error that says the target timed out.
 FT_SAVED=$FT
 FT="timeout 300 $FT_SAVED"
-agent db2 action=status plug=db2
+expect_rc "status with tgtd frozen" 1 agent db2 action=status plug=db2
 FT=$FT_SAVED
-expect_rc 1 "status with tgtd frozen"
-if grep -qi "timed out" "$WORK/err"; then
+if grep -qi "timed out" <<<"$T_ERR"; then
 	pass "it says the target timed out"
 else
-	fail "no timeout in its error: $(tr '\n' ' ' <"$WORK/err")"
+	fail "no timeout in its error: $(tr '\n' ' ' <<<"$T_ERR")"
 fi
+# shellcheck disable=SC2034 # read by the at_exit handler
 kill -CONT "$TGTD_PID" && STOPPED=0
-agent db2 action=monitor
-expect_rc 0 "monitor 0 again once tgtd runs"
+expect_rc "monitor 0 again once tgtd runs" 0 agent db2 action=monitor
 
-if [ "$FAILS" -ne 0 ]; then
-	say "FAIL ($FAILS of $CHECKS checks failed)"
-	exit 1
-fi
-say "PASS ($CHECKS checks)"
-exit 0
+finish

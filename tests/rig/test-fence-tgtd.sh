@@ -19,46 +19,23 @@ PR=$BUILD/rig/iscsi-pr
 FENCE=$BUILD/tandem-fence
 RACES=${RACES:-100}
 
+. tests/lib.sh
 . tests/rig/tgtd.sh
-if ! why=$(tgtd_can_run); then
-	echo "${why#tgtd rig: skip: }"
-	exit 77
-fi
-for b in "$PR" "$FENCE" "$BUILD/tandem"; do
-	[ -x "$b" ] || { echo "FAIL: $b missing (run make)"; exit 1; }
-done
+why=$(tgtd_can_run) || skip "${why#tgtd rig: skip: }"
+need_built "$PR" "$FENCE" "$BUILD/tandem"
 
-FAILS=0
-CHECKS=0
-pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
-check() { # check DESCRIPTION COMMAND...: pass when COMMAND succeeds
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
 say() { printf 'fence-tgtd: %s\n' "$*"; }
 
-WORK=$(mktemp -d /tmp/tandem-fence-tgtd.XXXXXX)
+t_tmpdir tandem-fence-tgtd
+WORK=$T_TMP
 . tests/rig/session.sh
 BG=()
-cleanup() {
-	local rc=$? p
-	trap - EXIT INT TERM HUP
-	for p in "${BG[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	[ -n "${TGTD_PID:-}" ] && kill -CONT "$TGTD_PID" 2>/dev/null
-	sessions_close
-	tgtd_stop >/dev/null || rc=1
-	rm -rf -- "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+at_exit --check 'tgtd_stop >/dev/null'
+at_exit sessions_close
+at_exit 'if [ -n "${TGTD_PID:-}" ]; then kill -CONT "$TGTD_PID" 2>/dev/null; fi'
+at_exit 't_kill -KILL "${BG[@]}"'
 
-tgtd_start 2 >/dev/null || { echo "FAIL: tgtd did not start"; exit 1; }
+tgtd_start 2 >/dev/null || die "tgtd did not start"
 LUNS=("$TGTD_URL/1" "$TGTD_URL/2")
 IQN1=iqn.2026-11.org.tandem.test:db1
 IQN2=iqn.2026-11.org.tandem.test:db2
@@ -234,13 +211,9 @@ sleep 1
 tgtd_kill >/dev/null
 wait "$p"
 rc=$?
+# shellcheck disable=SC2034 # read by the at_exit handler
 BG=()
 check "takeover fails cleanly when the target dies (exit $rc)" test "$rc" -eq 1
 check "and names the device" grep -q "${LUNS[0]%/*}" "$WORK/t5.out"
 
-if [ "$FAILS" -eq 0 ]; then
-	say "PASS ($CHECKS checks)"
-	exit 0
-fi
-say "FAIL ($FAILS of $CHECKS checks failed)"
-exit 1
+finish

@@ -13,66 +13,54 @@
 # Run from the repo root after `make`. Exit 0 pass, 77 skip (ocf-tester
 # missing), anything else fail.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 BUILD=${BUILD:-build}
 F=$PWD/tests/fixtures/md
 AGENT=$PWD/units/ocf/raid
 tester=/usr/sbin/ocf-tester
 
-if [ ! -x "$tester" ]; then
-	echo "SKIP: $tester is missing (Debian package resource-agents)"
-	exit 77
-fi
-if [ ! -x "$BUILD/tandem-raid" ]; then
-	echo "$BUILD/tandem-raid is missing: run make first" >&2
-	exit 1
-fi
-tmp=$(mktemp -d /tmp/tandem-ocf-raid.XXXXXX)
+[ -x "$tester" ] || skip "SKIP: $tester is missing (Debian package resource-agents)"
+need_built "$BUILD/tandem-raid"
+t_tmpdir tandem-ocf-raid
+tmp=$T_TMP
 chmod 755 "$tmp"
-trap 'rm -rf "$tmp"' EXIT
 # ocf-tester runs meta-data as nobody: the binary must be reachable for it
 export TANDEM_BIN=$PWD/$BUILD
 export TANDEM_RUN_DIR=$tmp/run
 export OCF_ROOT=/usr/lib/ocf
-fail=0
-bad() { echo "FAIL $*"; fail=1; }
 
 # ---- ocf-tester
 if "$tester" -n raidtest -o sysroot="$F/clean-raid1" -o devices=md0 "$AGENT" >"$tmp/tester.out" 2>&1 &&
 	grep -q "passed all tests" "$tmp/tester.out"; then
-	echo "ok   ocf-tester passes on clean-raid1"
+	pass "ocf-tester passes on clean-raid1"
 else
-	bad "ocf-tester on clean-raid1"; sed 's/^/     /' "$tmp/tester.out"
+	fail "ocf-tester on clean-raid1"; sed 's/^/     /' "$tmp/tester.out"
 fi
-ls "$TANDEM_RUN_DIR"/raid-* >/dev/null 2>&1 && bad "ocf-tester left a state marker: $(ls "$TANDEM_RUN_DIR")"
+ls "$TANDEM_RUN_DIR"/raid-* >/dev/null 2>&1 && fail "ocf-tester left a state marker: $(ls "$TANDEM_RUN_DIR")"
 if "$tester" -n raidbad -o sysroot="$F/inactive" -o devices=md0 "$AGENT" >"$tmp/tester2.out" 2>&1; then
-	bad "ocf-tester passed on an inactive array"; sed 's/^/     /' "$tmp/tester2.out"
+	fail "ocf-tester passed on an inactive array"; sed 's/^/     /' "$tmp/tester2.out"
 elif grep -q "Start failed" "$tmp/tester2.out"; then
-	echo "ok   ocf-tester fails on the inactive array: start refused"
+	pass "ocf-tester fails on the inactive array: start refused"
 else
-	bad "ocf-tester on inactive failed, but not at start"; sed 's/^/     /' "$tmp/tester2.out"
+	fail "ocf-tester on inactive failed, but not at start"; sed 's/^/     /' "$tmp/tester2.out"
 fi
 rm -rf "$TANDEM_RUN_DIR"
 
 # ---- actions one by one
-# ocf WANT_RC WHAT VAR=VALUE... -- ACTION: runs the agent in a clean OCF environment
+# ocf WANT_RC WHAT VAR=VALUE... -- ACTION: runs the agent in a clean OCF
+# environment; its stdout in T_OUT, stderr in T_ERR.
 ocf() {
-	local want=$1 what=$2 rc
+	local want=$1 what=$2
 	shift 2
 	local -a envs=()
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
-	env -u OCF_RESKEY_devices -u OCF_RESKEY_sysroot -u OCF_RESKEY_on_degraded \
-		OCF_RESOURCE_INSTANCE=r1 "${envs[@]}" "$AGENT" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		bad "$what: exit $rc, wanted $want"; sed 's/^/     /' "$tmp/out" "$tmp/err"
-		return 1
-	fi
-	echo "ok   $what: $rc"
+	expect_rc "$what" "$want" env -u OCF_RESKEY_devices -u OCF_RESKEY_sysroot -u OCF_RESKEY_on_degraded \
+		OCF_RESOURCE_INSTANCE=r1 "${envs[@]}" "$AGENT" "$@"
 }
 reason_has() { # reason_has WHAT PATTERN: the last run's stderr has an ocf-exit-reason matching PATTERN
-	if grep -Eq "^ocf-exit-reason:.*$2" "$tmp/err"; then echo "ok   $1"; else bad "$1"; sed 's/^/     /' "$tmp/err"; fi
+	check "$1" grep -Eq "^ocf-exit-reason:.*$2" <<<"$T_ERR" || sed 's/^/     /' <<<"$T_ERR"
 }
 
 clean=(OCF_RESKEY_sysroot="$F/clean-raid1" OCF_RESKEY_devices=md0)
@@ -80,12 +68,12 @@ deg=(OCF_RESKEY_sysroot="$F/faulty" OCF_RESKEY_devices=/dev/md0)
 inact=(OCF_RESKEY_sysroot="$F/inactive" OCF_RESKEY_devices=md0)
 
 ocf 0 "meta-data" -- meta-data
-grep -q '<resource-agent name="raid"' "$tmp/out" && grep -q '<version>1.1</version>' "$tmp/out" &&
-	grep -q '<parameter name="devices"' "$tmp/out" && echo "ok   meta-data: OCF 1.1, parameter devices" ||
-	bad "meta-data content"
+grep -q '<resource-agent name="raid"' <<<"$T_OUT" && grep -q '<version>1.1</version>' <<<"$T_OUT" &&
+	grep -q '<parameter name="devices"' <<<"$T_OUT" && pass "meta-data: OCF 1.1, parameter devices" ||
+	fail "meta-data content"
 if command -v xmllint >/dev/null; then
-	(cd /usr/share/resource-agents && xmllint --noout --valid - <"$tmp/out") >/dev/null 2>&1 &&
-		echo "ok   meta-data valid against ra-api-1.dtd" || bad "meta-data not valid against ra-api-1.dtd"
+	(cd /usr/share/resource-agents && xmllint --noout --valid - <<<"$T_OUT") >/dev/null 2>&1 &&
+		pass "meta-data valid against ra-api-1.dtd" || fail "meta-data not valid against ra-api-1.dtd"
 fi
 ocf 3 "an action it does not have (promote)" "${clean[@]}" -- promote
 ocf 2 "no action" -- 
@@ -101,11 +89,11 @@ ocf 6 "validate-all, config file not there" "${clean[@]}" OCF_RESKEY_config="$tm
 ocf 7 "clean: monitor before start" "${clean[@]}" -- monitor
 ocf 0 "clean: stop before start" "${clean[@]}" -- stop
 ocf 0 "clean: start" "${clean[@]}" -- start
-[ -e "$TANDEM_RUN_DIR/raid-r1.started" ] && echo "ok   start made the state marker" || bad "no state marker after start"
+[ -e "$TANDEM_RUN_DIR/raid-r1.started" ] && pass "start made the state marker" || fail "no state marker after start"
 ocf 0 "clean: start again" "${clean[@]}" -- start
 ocf 0 "clean: monitor" "${clean[@]}" -- monitor
 ocf 0 "clean: stop" "${clean[@]}" -- stop
-[ -e "$TANDEM_RUN_DIR/raid-r1.started" ] && bad "stop left the state marker" || echo "ok   stop removed the state marker"
+[ -e "$TANDEM_RUN_DIR/raid-r1.started" ] && fail "stop left the state marker" || pass "stop removed the state marker"
 ocf 0 "clean: stop again" "${clean[@]}" -- stop
 ocf 7 "clean: monitor after stop" "${clean[@]}" -- monitor
 
@@ -116,8 +104,8 @@ reason_has "faulty: monitor says why" "/dev/md0 degraded: member loop1 faulty"
 ocf 0 "faulty: stop" "${deg[@]}" -- stop
 ocf 1 "faulty: start with on_degraded=refuse" "${deg[@]}" OCF_RESKEY_on_degraded=refuse -- start
 reason_has "faulty, refuse: exit reason" "degraded and on_degraded=refuse"
-[ -e "$TANDEM_RUN_DIR/raid-r1.started" ] && bad "a refused start left the state marker" ||
-	echo "ok   a refused start leaves no state marker"
+[ -e "$TANDEM_RUN_DIR/raid-r1.started" ] && fail "a refused start left the state marker" ||
+	pass "a refused start leaves no state marker"
 printf '[cluster]\nname = erp\nnode = db1\n[raid]\ndevices = /dev/md0\non_degraded = refuse\n' >"$tmp/g.conf"
 chmod 0600 "$tmp/g.conf"
 if [ "$(id -u)" -eq 0 ]; then
@@ -138,4 +126,4 @@ reason_has "monitor: exit reason" "array inactive"
 ocf 1 "stopped array (not in sysfs): monitor 1" OCF_RESKEY_sysroot="$F/assemble-incomplete" OCF_RESKEY_devices=md0 -- monitor
 ocf 0 "stop" "${clean[@]}" -- stop
 ocf 0 "stop with a broken configuration still stops" OCF_RESKEY_sysroot="$tmp/none" -- stop
-exit $fail
+finish

@@ -3,37 +3,27 @@
 # ext4 loop device: meta-data against ra-api-1.dtd, validate-all, monitor
 # when stopped (7), start, start again, monitor, stop, stop again. The agent
 # runs build/tandem-volume through TANDEM_BIN. Needs root and the loop rig.
-set -eu
-cd "$(dirname "$0")/../.."
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 . tests/rig/loop.sh
 
 BUILD=${BUILD:-build}
-if ! command -v ocf-tester >/dev/null; then
-	echo "ocf-tester is missing (package resource-agents; run tools/deps.sh)"
-	exit 77
-fi
-why=$(loop_can_run) || { echo "$why"; exit 77; }
-[ -x "$BUILD/tandem-volume" ] || { echo "$BUILD/tandem-volume is not built (make all)"; exit 1; }
+need_cmd ocf-tester "package resource-agents; run tools/deps.sh"
+why=$(loop_can_run) || skip "$why"
+need_built "$BUILD/tandem-volume"
 
-base=$(mktemp -d /tmp/tandem-ocf-volume.XXXXXX)
-chmod 755 "$base"
-cleanup() {
-	loop_teardown
-	rm -rf "$base"
-}
-trap cleanup EXIT
+t_tmpdir tandem-ocf-volume
+base=$T_TMP
+chmod 755 "$base" || die "chmod 755 $base"
+at_exit loop_teardown
 
 label=tocf$RANDOM
-loop_setup 200 ext4 "$label"
-mkdir "$base/db"
+loop_setup 200 ext4 "$label" || die "loop_setup 200 ext4 $label"
+mkdir "$base/db" || die "mkdir $base/db"
 loop_track_mount "$base/db"
 
 export TANDEM_BIN=$PWD/$BUILD
-fail=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
 
 # ocf-tester itself: every action, for LABEL= and for UUID=.
 check "ocf-tester passes (device=LABEL=$label)" \
@@ -64,4 +54,4 @@ ACTION=promote
 check "promote: 3 (unimplemented)" \
 	test "$(rc_of agent OCF_RESKEY_device="LABEL=$label" OCF_RESKEY_fstype=ext4 OCF_RESKEY_mountpoint="$base/db")" = 3
 check "nothing mounted" bash -c "! mountpoint -q '$base/db'"
-exit $fail
+finish

@@ -24,14 +24,12 @@
 set -eu
 
 cd "$(dirname "$0")/../.."
+. tests/lib.sh
 BUILD=${BUILD:-build}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tandem-raid-qemu.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+t_tmpdir tandem-raid-qemu
+tmp=$T_TMP
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: the QEMU rig needs root (kernel cache in /var/cache/tandem-tests)"
-	exit 77
-fi
+need_root "the QEMU rig: kernel cache in /var/cache/tandem-tests"
 for b in "$BUILD/tandem-raid" "$BUILD/rig/blkio"; do
 	if [ ! -x "$b" ]; then
 		echo "$b is missing: run make first" >&2
@@ -42,31 +40,29 @@ done
 cat >"$tmp/guest.sh" <<'EOF'
 # Runs in the guest under busybox sh, after /run/real-tools.sh.
 . /rig/rig.sh
-fails=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+. /rig/test-lib.sh
 
-# expect WHAT RC HEALTH DEV: tandem-raid --json check DEV exits RC and its
-# one device has "health": HEALTH. The JSON stays in /tmp/tr.json.
-expect() {
+# health_is WHAT RC HEALTH DEV: tandem-raid --json check DEV exits RC and
+# its one device has "health": HEALTH. The JSON stays in /tmp/tr.json.
+health_is() {
 	_what=$1 _rc=$2 _h=$3
 	shift 3
 	tandem-raid --json check "$@" >/tmp/tr.json 2>/tmp/tr.err
 	_got=$?
 	_reason=$(grep -m1 '"reason"' /tmp/tr.json | sed 's/^ *"reason": //')
 	if [ "$_got" -ne "$_rc" ]; then
-		bad "$_what: exit $_got, wanted $_rc; $_reason $(cat /tmp/tr.err)"
+		fail "$_what: exit $_got, wanted $_rc; $_reason $(cat /tmp/tr.err)"
 		sed 's/^/     /' /tmp/tr.json
 	elif ! grep -q "\"health\": \"$_h\"" /tmp/tr.json; then
-		bad "$_what: no \"health\": \"$_h\" in the JSON"
+		fail "$_what: no \"health\": \"$_h\" in the JSON"
 		sed 's/^/     /' /tmp/tr.json
 	else
-		ok "$_what: exit $_got, $_h: $_reason"
+		pass "$_what: exit $_got, $_h: $_reason"
 	fi
 }
 # json_has WHAT PATTERN: the last JSON has a line matching PATTERN (grep -E).
 json_has() {
-	if grep -Eq "$2" /tmp/tr.json; then ok "$1"; else bad "$1: no /$2/ in"; sed 's/^/     /' /tmp/tr.json; fi
+	if grep -Eq "$2" /tmp/tr.json; then pass "$1"; else fail "$1: no /$2/ in"; sed 's/^/     /' /tmp/tr.json; fi
 }
 # rc_of DEV...: tandem-raid's exit status for a check of DEV
 rc_of() { tandem-raid check "$@" >/dev/null 2>&1; echo $?; }
@@ -78,15 +74,15 @@ l0=$(losetup -f --show /tmp/md0.img)
 l1=$(losetup -f --show /tmp/md1.img)
 echo "md RAID1 over $l0 $l1"
 mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 "$l0" "$l1" >/tmp/mdadm.out 2>&1 ||
-	{ cat /tmp/mdadm.out; bad "mdadm --create"; }
+	{ cat /tmp/mdadm.out; fail "mdadm --create"; }
 mdadm --wait /dev/md0 >/dev/null 2>&1
 rig_wait 60 exits 0 /dev/md0 || true
-expect "md0 clean" 0 ok /dev/md0
+health_is "md0 clean" 0 ok /dev/md0
 json_has "md0 JSON: kind md" '"kind": "md"'
 json_has "md0 JSON: level" '"level": "raid1"'
 mkdir -p /dev/disk/by-id
 ln -sf ../../md0 /dev/disk/by-id/md-name-rig:data
-expect "md0 through /dev/disk/by-id/md-name-rig:data" 0 ok /dev/disk/by-id/md-name-rig:data
+health_is "md0 through /dev/disk/by-id/md-name-rig:data" 0 ok /dev/disk/by-id/md-name-rig:data
 json_has "by-id link keeps the name given" '"device": "/dev/disk/by-id/md-name-rig:data"'
 
 # ext4 on the array, mounted, written, unmounted: with tandem-volume when
@@ -104,15 +100,15 @@ fi
 if mkfs.ext4 -q -F /dev/md0 >/tmp/mkfs.out 2>&1 && vmount >/tmp/mount.out 2>&1; then
 	echo tandem >/tmp/mnt/probe && sync
 	if [ "$(cat /tmp/mnt/probe)" = tandem ] && grep -q '^/dev/md0 /tmp/mnt ext4' /proc/mounts; then
-		ok "ext4 on /dev/md0 mounted ($how) and written"
+		pass "ext4 on /dev/md0 mounted ($how) and written"
 	else
-		bad "ext4 on /dev/md0: probe file or mount entry missing"
+		fail "ext4 on /dev/md0: probe file or mount entry missing"
 	fi
-	vumount >/tmp/umount.out 2>&1 || { cat /tmp/umount.out; bad "unmount of /tmp/mnt ($how)"; }
-	if grep -q ' /tmp/mnt ' /proc/mounts; then bad "/tmp/mnt still mounted"; else ok "unmounted ($how)"; fi
+	vumount >/tmp/umount.out 2>&1 || { cat /tmp/umount.out; fail "unmount of /tmp/mnt ($how)"; }
+	if grep -q ' /tmp/mnt ' /proc/mounts; then fail "/tmp/mnt still mounted"; else pass "unmounted ($how)"; fi
 else
 	cat /tmp/mkfs.out /tmp/mount.out 2>/dev/null
-	bad "mkfs.ext4 or mount ($how) of /dev/md0"
+	fail "mkfs.ext4 or mount ($how) of /dev/md0"
 fi
 
 # watch: every 200ms, -v logs "round N", transitions are logged once
@@ -120,44 +116,44 @@ tandem-raid -v --log-target console --interval 200ms watch /dev/md0 >/tmp/watch.
 wpid=$!
 rounds() { sed -n 's/.*round \([0-9]*\):.*/\1/p' /tmp/watch.err | tail -n 1; }
 past_round() { _r=$(rounds); [ -n "$_r" ] && [ "$_r" -ge "$1" ]; }
-rig_wait 30 past_round 3 || bad "watch did not get to round 3: $(cat /tmp/watch.err)"
+rig_wait 30 past_round 3 || fail "watch did not get to round 3: $(cat /tmp/watch.err)"
 
-mdadm /dev/md0 --fail "$l1" >/dev/null 2>&1 || bad "mdadm --fail $l1"
+mdadm /dev/md0 --fail "$l1" >/dev/null 2>&1 || fail "mdadm --fail $l1"
 rig_wait 20 exits 3 /dev/md0 || true
-expect "md0 with $l1 failed" 3 degraded /dev/md0
+health_is "md0 with $l1 failed" 3 degraded /dev/md0
 json_has "md0 JSON: the failed member is faulty" '"faulty"'
 json_has "md0 JSON: degraded 1" '"degraded": 1'
 
 if rig_wait 30 grep -q '/dev/md0: ok -> degraded' /tmp/watch.err; then
 	r=$(rounds)
-	rig_wait 30 past_round $((r + 5)) || bad "watch stopped going round after the change"
+	rig_wait 30 past_round $((r + 5)) || fail "watch stopped going round after the change"
 	n=$(grep -c -- '-> degraded' /tmp/watch.err)
 	first=$(grep -c '/dev/md0: ok: ' /tmp/watch.err)
 	if [ "$n" = 1 ] && [ "$first" = 1 ]; then
-		ok "watch logged the first state once and ok -> degraded once over $(($(rounds) - r)) more rounds"
+		pass "watch logged the first state once and ok -> degraded once over $(($(rounds) - r)) more rounds"
 	else
-		bad "watch logged the change $n times, the first state $first times"
+		fail "watch logged the change $n times, the first state $first times"
 		cat /tmp/watch.err
 	fi
 else
-	bad "watch did not log ok -> degraded"
+	fail "watch did not log ok -> degraded"
 	cat /tmp/watch.err
 fi
 kill -TERM "$wpid"
 wait "$wpid"
 wrc=$?
 if [ "$wrc" = 0 ] && grep -q 'SIGTERM received' /tmp/watch.err; then
-	ok "watch exited 0 on SIGTERM"
+	pass "watch exited 0 on SIGTERM"
 else
-	bad "watch exit status $wrc after SIGTERM"
+	fail "watch exit status $wrc after SIGTERM"
 	tail -n 5 /tmp/watch.err
 fi
 
-echo inactive >/sys/block/md0/md/array_state || bad "echo inactive > array_state"
-expect "md0 inactive" 4 failed /dev/md0
-mdadm --stop /dev/md0 >/dev/null 2>&1 || bad "mdadm --stop /dev/md0"
+echo inactive >/sys/block/md0/md/array_state || fail "echo inactive > array_state"
+health_is "md0 inactive" 4 failed /dev/md0
+mdadm --stop /dev/md0 >/dev/null 2>&1 || fail "mdadm --stop /dev/md0"
 rig_wait 10 sh -c '! [ -e /sys/block/md0/md/array_state ]' || true
-expect "md0 stopped (gone from sysfs)" 4 failed /dev/md0
+health_is "md0 stopped (gone from sysfs)" 4 failed /dev/md0
 json_has "stopped md0: the reason says so" '"reason": "no such md array'
 losetup -d "$l0" "$l1"
 
@@ -184,16 +180,16 @@ for n in rm0 rm1; do lin $n 4; done
 for n in rd0 rd1; do lin $n 32; done
 S=$(dmsetup table rd0 | awk '{print $2}')
 dmsetup create rigraid1 --table "0 $S raid raid1 3 0 region_size 1024 2 /dev/mapper/rm0 /dev/mapper/rd0 /dev/mapper/rm1 /dev/mapper/rd1" ||
-	bad "dmsetup create rigraid1"
-rig_wait 120 in_sync rigraid1 || bad "rigraid1 did not get in sync: $(dmsetup status rigraid1)"
-expect "dm-raid1 in sync" 0 ok /dev/mapper/rigraid1
+	fail "dmsetup create rigraid1"
+rig_wait 120 in_sync rigraid1 || fail "rigraid1 did not get in sync: $(dmsetup status rigraid1)"
+health_is "dm-raid1 in sync" 0 ok /dev/mapper/rigraid1
 json_has "dm-raid1 JSON: kind dm-raid" '"kind": "dm-raid"'
 minor=$(dmsetup info -c --noheadings -o minor rigraid1 | tr -d ' ')
-expect "dm-raid1 by /dev/dm-$minor" 0 ok "/dev/dm-$minor"
-fail_leg rd1 || bad "fail_leg rd1"
+health_is "dm-raid1 by /dev/dm-$minor" 0 ok "/dev/dm-$minor"
+fail_leg rd1 || fail "fail_leg rd1"
 head -c 1048576 /dev/zero | blkio write /dev/mapper/rigraid1 0 256 || echo "(write to rigraid1: exit $?)"
 rig_wait 20 exits 3 /dev/mapper/rigraid1 || true
-expect "dm-raid1 with leg rd1 failing writes" 3 degraded /dev/mapper/rigraid1
+health_is "dm-raid1 with leg rd1 failing writes" 3 degraded /dev/mapper/rigraid1
 json_has "dm-raid1 JSON: one dead leg" '"dead_legs": 1'
 echo "     status: $(dmsetup status rigraid1)"
 
@@ -203,29 +199,29 @@ ma=$(cat "/sys/block/${a#/dev/}/dev")
 mb=$(cat "/sys/block/${b#/dev/}/dev")
 sectors=$(cat "/sys/block/${a#/dev/}/size")
 dmsetup create rigmp --table "0 $sectors multipath 0 0 1 1 round-robin 0 2 1 $ma 1 $mb 1" ||
-	bad "dmsetup create rigmp over $ma $mb"
-expect "multipath over $a ($ma) and $b ($mb)" 0 ok /dev/mapper/rigmp
+	fail "dmsetup create rigmp over $ma $mb"
+health_is "multipath over $a ($ma) and $b ($mb)" 0 ok /dev/mapper/rigmp
 json_has "multipath JSON: kind dm-multipath" '"kind": "dm-multipath"'
 json_has "multipath JSON: 2 active paths" '"active_paths": 2'
-dmsetup message rigmp 0 "fail_path $ma" || bad "fail_path $ma"
-expect "multipath with $ma failed" 3 degraded /dev/mapper/rigmp
+dmsetup message rigmp 0 "fail_path $ma" || fail "fail_path $ma"
+health_is "multipath with $ma failed" 3 degraded /dev/mapper/rigmp
 json_has "multipath JSON: 1 active path" '"active_paths": 1'
 tr -d ' \n' </tmp/tr.json | grep -q "\"device\":\"$ma\",\"state\":\"failed\"" &&
-	ok "multipath JSON: path $ma failed" || { bad "multipath JSON: path $ma not failed"; cat /tmp/tr.json; }
-dmsetup message rigmp 0 "reinstate_path $ma" || bad "reinstate_path $ma"
-expect "multipath with $ma reinstated" 0 ok /dev/mapper/rigmp
+	pass "multipath JSON: path $ma failed" || { fail "multipath JSON: path $ma not failed"; cat /tmp/tr.json; }
+dmsetup message rigmp 0 "reinstate_path $ma" || fail "reinstate_path $ma"
+health_is "multipath with $ma reinstated" 0 ok /dev/mapper/rigmp
 
 # --------------------------------------------------- every device, then none
 dmsetup message rigmp 0 "fail_path $mb"
-expect "no DEV: every dm raid, mirror and multipath map" 3 degraded
+health_is "no DEV: every dm raid, mirror and multipath map" 3 degraded
 json_has "no DEV: rigraid1 listed" '"device": "/dev/mapper/rigraid1"'
 json_has "no DEV: rigmp listed" '"device": "/dev/mapper/rigmp"'
-if grep -q '"device": "/dev/mapper/rd0"' /tmp/tr.json; then bad "no DEV: a linear map was listed"; else ok "no DEV: linear maps left out"; fi
+if grep -q '"device": "/dev/mapper/rd0"' /tmp/tr.json; then fail "no DEV: a linear map was listed"; else pass "no DEV: linear maps left out"; fi
 dmsetup remove rigmp
 dmsetup remove rigraid1
 # The dm-raid array stopped (its map removed): named, it is failed, not
 # silently absent.
-expect "dm-raid1 stopped (map removed)" 4 failed /dev/mapper/rigraid1
+health_is "dm-raid1 stopped (map removed)" 4 failed /dev/mapper/rigraid1
 for n in rm0 rm1 rd0 rd1; do
 	read -r _l _s <"/tmp/$n.lin"
 	dmsetup remove "$n"
@@ -234,19 +230,18 @@ done
 tandem-raid check >/tmp/tr.out 2>&1
 rc=$?
 if [ "$rc" = 1 ] && grep -q 'nothing to check' /tmp/tr.out; then
-	ok "nothing left: exit 1, nothing to check"
+	pass "nothing left: exit 1, nothing to check"
 else
-	bad "nothing left: exit $rc: $(cat /tmp/tr.out)"
+	fail "nothing left: exit $rc: $(cat /tmp/tr.out)"
 fi
 
-[ "$fails" -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all checks passed"
+finish
 EOF
 
 echo "tandem-raid in the QEMU rig: md RAID1, dm-raid1, dm-multipath"
 rc=0
 vol=()
 [ -x "$BUILD/tandem-volume" ] && vol=(--bin "$BUILD/tandem-volume")
-tests/rig/qemu/run.sh --bin "$BUILD/tandem-raid" --bin "$BUILD/rig/blkio" "${vol[@]}" --luns 1 --timeout 900 \
+tests/rig/qemu/run.sh --file tests/lib.sh:/rig/test-lib.sh --bin "$BUILD/tandem-raid" --bin "$BUILD/rig/blkio" "${vol[@]}" --luns 1 --timeout 900 \
 	"$tmp/guest.sh" || rc=$?
 exit "$rc"

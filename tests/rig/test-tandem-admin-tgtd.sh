@@ -29,41 +29,15 @@ KEY2=0xa82085faded0a3ac    # key_derive("erp", "db2")
 
 say() { printf 'tandem-admin-tgtd: %s\n' "$*"; }
 
+. tests/lib.sh
 # shellcheck source=tests/rig/tgtd.sh
-if ! . tests/rig/tgtd.sh; then
-	say "FAIL: cannot load tests/rig/tgtd.sh"
-	exit 1
-fi
-if ! reason=$(tgtd_can_run); then
-	say "SKIP: ${reason#tgtd rig: skip: }"
-	exit 77
-fi
-for b in "$T" "$BUILD/tandem-fence" "$PR"; do
-	if [ ! -x "$b" ]; then
-		say "FAIL: $b not found or not executable (run make first, or set BUILD)"
-		exit 1
-	fi
-done
+. tests/rig/tgtd.sh || die "cannot load tests/rig/tgtd.sh"
+reason=$(tgtd_can_run) || skip "${reason#tgtd rig: skip: }"
+need_built "$T" "$BUILD/tandem-fence" "$PR"
 
-FAILS=0
-CHECKS=0
-WORK=""
-pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
-die() { fail "$*"; say "FAIL ($FAILS of $CHECKS checks failed)"; exit 1; }
-
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	tgtd_stop || rc=1
-	[ -n "$WORK" ] && rm -rf -- "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT TERM HUP
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-admin.XXXXXX") || die "mktemp"
+t_tmpdir tandem-admin
+WORK=$T_TMP
+at_exit --check tgtd_stop
 
 say "starting a private tgtd with 2 LUNs"
 tgtd_start 2 || die "tgtd_start 2"
@@ -86,34 +60,11 @@ CONF
 	chmod 0600 "$WORK/$n.conf"
 done
 
-# run NODE ARGS...: tandem as NODE; sets RC, OUT, ERR.
-run() {
-	local n=$1
-	shift
-	"$T" -c "$WORK/$n.conf" "$@" >"$WORK/out" 2>"$WORK/err"
-	RC=$?
-	OUT=$(cat "$WORK/out")
-	ERR=$(cat "$WORK/err")
-}
-expect_rc() {
-	if [ "$RC" -eq "$1" ]; then
-		pass "$2 (exit $RC)"
-	else
-		fail "$2: exit $RC, wanted $1; stdout: $(tr '\n' ' ' <<<"$OUT") stderr: $(tr '\n' ' ' <<<"$ERR")"
-	fi
-}
-# jq_is NODE FILTER WANT WHAT: `tandem status --json` of NODE, FILTER (a
-# python expression over d) must print WANT.
-json_is() {
-	local n=$1 expr=$2 want=$3 what=$4 got
-	run "$n" status --json
-	got=$(python3 -c "import json,sys; d=json.load(sys.stdin); print($expr)" <<<"$OUT" 2>&1)
-	if [ "$RC" -eq 0 ] && [ "$got" = "$want" ]; then
-		pass "$what"
-	else
-		fail "$what: exit $RC, got '$got', wanted '$want'; stderr: $(tr '\n' ' ' <<<"$ERR")"
-	fi
-}
+# tandem_as NODE ARGS...: tandem as NODE.
+tandem_as() { "$T" -c "$WORK/$1.conf" "${@:2}"; }
+# json_is NODE EXPR WANT WHAT: `tandem status --json` of NODE exits 0, and
+# EXPR (a python expression over d) prints WANT.
+json_is() { expect_json_value "$4" 0 "$2" "$3" tandem_as "$1" status --json; }
 # checker LUN: the keys and holder the independent checker sees, into KEYS, HOLDER.
 checker() {
 	local out
@@ -128,17 +79,14 @@ say "before unfence: status works and says fenced (our key is not registered)"
 json_is db1 'd["role"]' fenced "db1 status before unfence: role fenced"
 
 say "unfence on both nodes"
-run db1 unfence
-expect_rc 0 "db1: tandem unfence"
-run db2 unfence
-expect_rc 0 "db2: tandem unfence"
+expect_rc "db1: tandem unfence" 0 tandem_as db1 unfence
+expect_rc "db2: tandem unfence" 0 tandem_as db2 unfence
 
 say "status: both passive"
-run db1 status
-expect_rc 0 "db1: tandem status"
-grep -q '^role  *passive' <<<"$OUT" && pass "db1 text status says passive" || fail "db1 text status: $OUT"
-grep -q "$KEY1 (db1)" <<<"$OUT" && grep -q "$KEY2 (db2)" <<<"$OUT" &&
-	pass "db1 text status names both keys" || fail "db1 text status lacks a named key: $OUT"
+expect_rc "db1: tandem status" 0 tandem_as db1 status
+grep -q '^role  *passive' <<<"$T_OUT" && pass "db1 text status says passive" || fail "db1 text status: $T_OUT"
+grep -q "$KEY1 (db1)" <<<"$T_OUT" && grep -q "$KEY2 (db2)" <<<"$T_OUT" &&
+	pass "db1 text status names both keys" || fail "db1 text status lacks a named key: $T_OUT"
 json_is db1 'd["role"]' passive "db1 JSON role passive"
 json_is db1 '" ".join(sorted(k["node"]+"="+k["key"] for dev in d["fence"]["devices"] for k in dev["keys"]))' \
 	"db1=$KEY1 db1=$KEY1 db2=$KEY2 db2=$KEY2" "db1 JSON: both keys on both devices, with node names"
@@ -149,20 +97,18 @@ say "tandem-fence takeover on db1"
 json_is db1 'd["role"]' active "db1 JSON role active after takeover"
 json_is db1 '",".join(str(dev["holder_node"]) for dev in d["fence"]["devices"])' "db1,db1" "db1 holds both devices"
 json_is db2 'd["role"]' passive "db2 still passive"
-run db1 status
-grep -q '^role  *active' <<<"$OUT" && pass "db1 text status says active" || fail "db1 text status: $OUT"
+t_run tandem_as db1 status
+grep -q '^role  *active' <<<"$T_OUT" && pass "db1 text status says active" || fail "db1 text status: $T_OUT"
 
 say "tandem fence refuses our own node"
-run db2 fence db2
-expect_rc 2 "db2: tandem fence db2 refused"
+expect_rc "db2: tandem fence db2 refused" 2 tandem_as db2 fence db2
 json_is db2 'd["role"]' passive "db2 still passive after the refusal"
 
 say "tandem fence db1 from db2"
-run db2 fence db1
-expect_rc 0 "db2: tandem fence db1"
+expect_rc "db2: tandem fence db1" 0 tandem_as db2 fence db1
 json_is db1 'd["role"]' fenced "db1 JSON role fenced"
-run db1 status
-grep -q '^role  *fenced' <<<"$OUT" && pass "db1 text status says fenced" || fail "db1 text status: $OUT"
+t_run tandem_as db1 status
+grep -q '^role  *fenced' <<<"$T_OUT" && pass "db1 text status says fenced" || fail "db1 text status: $T_OUT"
 for lun in 1 2; do
 	if checker "$lun" && ! grep -qx "$KEY1" <<<"$KEYS" && grep -qx "$KEY2" <<<"$KEYS"; then
 		pass "checker, LUN $lun: db1's key gone, db2's there"
@@ -177,9 +123,4 @@ for lun in 1 2; do
 done
 json_is db2 'd["role"]' active "db2 JSON role active (it holds both devices after the preempt)"
 
-if [ "$FAILS" -eq 0 ]; then
-	say "PASS ($CHECKS checks)"
-	exit 0
-fi
-say "FAIL ($FAILS of $CHECKS checks failed)"
-exit 1
+finish

@@ -25,37 +25,24 @@
 # shellcheck disable=SC2317 # helpers run through check and the trap
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 # shellcheck source=tests/rig/cluster/cluster.sh
 . tests/rig/cluster/cluster.sh
 # shellcheck source=tests/rig/tgtd.sh
 . tests/rig/tgtd.sh
 B=${BUILD:-build}
 for p in tandem-fence tandem-raid tandem-volume tandem-address rig/iscsi-pr; do
-	[ -x "$B/$p" ] || { echo "skip: $B/$p is not built (make)"; exit 77; }
+	[ -x "$B/$p" ] || skip "skip: $B/$p is not built (make)"
 done
-why=$(cluster_can_run) || { echo "$why"; exit 77; }
-why=$(tgtd_can_run) || { echo "${why#tgtd rig: skip: }"; exit 77; }
+why=$(cluster_can_run) || skip "$why"
+why=$(tgtd_can_run) || skip "${why#tgtd rig: skip: }"
 
-extra=$(mktemp -d /tmp/tandem-units-cluster.XXXXXX)
-cleanup() {
-	cluster_stop    # first: the nodes release and log out while tgtd runs
-	tgtd_stop >/dev/null
-	rm -rf -- "$extra"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+t_tmpdir tandem-units-cluster
+extra=$T_TMP
+at_exit 'tgtd_stop >/dev/null'
+at_exit cluster_stop    # first: the nodes release and log out while tgtd runs
 
-fail=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; return 1; fi
-}
 on() { cluster_exec "$@"; }
-not() { ! "$@"; }
-eq() { # eq WANT GOT
-	[ "$1" = "$2" ] || { echo "     want '$1', got '$2'"; return 1; }
-}
 
 G=db
 ADDR=10.77.0.100/24
@@ -90,9 +77,9 @@ done
 # gratuitous ARP) for tandem-address; nspawn's default set lacks them.
 export CLUSTER_NSPAWN_ARGS="${CLUSTER_NSPAWN_ARGS:-} --capability=CAP_NET_ADMIN,CAP_NET_RAW"
 t0=$SECONDS
-cluster_start "${binds[@]}" || { echo "FAIL cluster_start"; exit 1; }
+cluster_start "${binds[@]}" || die "cluster_start"
 TGTD_NETNS=$CLUSTER_NETNS TGTD_ADDR=$CLUSTER_ADDR_CLIENT tgtd_start 1 >/dev/null ||
-	{ echo "FAIL tgtd in $CLUSTER_NETNS"; exit 1; }
+	die "tgtd in $CLUSTER_NETNS"
 LUN=$TGTD_URL/1
 echo "cluster up in $((SECONDS - t0))s; shared disk $CLUSTER_DISK; fence LUN $LUN"
 pr() { ip netns exec "$CLUSTER_NETNS" "$PWD/$B/rig/iscsi-pr" -r 3 "$LUN" "$@"; }
@@ -264,4 +251,4 @@ check "raid db1: allow: stopped, unmounted" not mounted db1
 check "raid db1: allow: released" eq "" "$(holder)"
 
 echo "total $((SECONDS - t0))s"
-exit "$fail"
+finish

@@ -14,33 +14,22 @@
 # Exit 0 pass, 77 skip (reason printed), anything else fail.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 . tests/rig/cluster/cluster.sh
 . tests/rig/tgtd.sh
 B=${BUILD:-build}
 for p in tandem-fence tandem-raid tandem-volume tandem-address rig/iscsi-pr; do
-	[ -x "$B/$p" ] || { echo "skip: $B/$p is not built (make)"; exit 77; }
+	[ -x "$B/$p" ] || skip "skip: $B/$p is not built (make)"
 done
-why=$(cluster_can_run) || { echo "$why"; exit 77; }
-why=$(tgtd_can_run) || { echo "${why#tgtd rig: skip: }"; exit 77; }
+why=$(cluster_can_run) || skip "$why"
+why=$(tgtd_can_run) || skip "${why#tgtd rig: skip: }"
 
-extra=$(mktemp -d /tmp/tandem-units-fenced.XXXXXX)
-cleanup() {
-	cluster_stop    # first: the nodes release and log out while tgtd runs
-	tgtd_stop >/dev/null
-	rm -rf -- "$extra"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+t_tmpdir tandem-units-fenced
+extra=$T_TMP
+at_exit 'tgtd_stop >/dev/null'
+at_exit cluster_stop    # first: the nodes release and log out while tgtd runs
 
-fail=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; return 1; fi
-}
 on() { cluster_exec "$@"; }
-not() { ! "$@"; }
-eq() { [ "$1" = "$2" ] || { echo "     want '$1', got '$2'"; return 1; }; }
 
 G=db
 SVC=tandem-rig-db.service
@@ -68,9 +57,9 @@ for f in units/*.service units/*.target; do
 done
 export CLUSTER_NSPAWN_ARGS="${CLUSTER_NSPAWN_ARGS:-} --capability=CAP_NET_ADMIN,CAP_NET_RAW"
 t0=$SECONDS
-cluster_start "${binds[@]}" || { echo "FAIL cluster_start"; exit 1; }
+cluster_start "${binds[@]}" || die "cluster_start"
 TGTD_NETNS=$CLUSTER_NETNS TGTD_ADDR=$CLUSTER_ADDR_CLIENT tgtd_start 1 >/dev/null ||
-	{ echo "FAIL tgtd in $CLUSTER_NETNS"; exit 1; }
+	die "tgtd in $CLUSTER_NETNS"
 LUN=$TGTD_URL/1
 echo "cluster up; fence LUN $LUN served from $CLUSTER_NETNS"
 check "host: mkfs.ext4 -L tandemdb $CLUSTER_DISK" mkfs.ext4 -q -F -L tandemdb "$CLUSTER_DISK"
@@ -153,4 +142,4 @@ check "db2: stopped, unmounted" not mounted db2
 check "db2: released; nobody holds the reservation" eq "" "$(holder)"
 
 echo "total $((SECONDS - t0))s"
-exit "$fail"
+finish

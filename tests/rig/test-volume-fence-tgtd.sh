@@ -7,34 +7,23 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
+. tests/lib.sh
 . tests/rig/tgtd.sh
 . tests/rig/loop.sh
-if ! why=$(tgtd_can_run); then echo "${why#tgtd rig: skip: }"; exit 77; fi
-if ! why=$(loop_can_run); then echo "$why"; exit 77; fi
-for b in tandem-volume tandem-fence; do
-	[ -x "$BUILD/$b" ] || { echo "FAIL: $BUILD/$b missing (run make)"; exit 1; }
-done
+why=$(tgtd_can_run) || skip "${why#tgtd rig: skip: }"
+why=$(loop_can_run) || skip "$why"
+need_built "$BUILD/tandem-volume" "$BUILD/tandem-fence"
 
-FAILS=0 CHECKS=0
-pass() { CHECKS=$((CHECKS + 1)); printf '  ok    %s\n' "$*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
-WORK=$(mktemp -d /tmp/tandem-vol-fence.XXXXXX)
+t_tmpdir tandem-vol-fence
+WORK=$T_TMP
 MNT=$WORK/db
 mkdir "$MNT"
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	mountpoint -q "$MNT" && umount "$MNT"
-	loop_teardown
-	tgtd_stop >/dev/null || rc=1
-	rm -rf -- "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+at_exit --check 'tgtd_stop >/dev/null'
+at_exit loop_teardown
+at_exit 'if mountpoint -q "$MNT"; then umount "$MNT"; fi'
 
-tgtd_start 1 >/dev/null || { echo "FAIL: tgtd did not start"; exit 1; }
-loop_setup 64 ext4 tvfence >/dev/null || { echo "FAIL: loop setup"; exit 1; }
+tgtd_start 1 >/dev/null || die "tgtd did not start"
+loop_setup 64 ext4 tvfence >/dev/null || die "loop setup"
 for n in db1 db2; do
 	p=db2
 	[ $n = db2 ] && p=db1
@@ -95,6 +84,4 @@ else
 fi
 "${V1[@]}" umount >/dev/null 2>&1 || fail "umount after --force"
 
-[ "$FAILS" -eq 0 ] && { echo "volume-fence-tgtd: PASS ($CHECKS checks)"; exit 0; }
-echo "volume-fence-tgtd: FAIL ($FAILS of $CHECKS checks failed)"
-exit 1
+finish

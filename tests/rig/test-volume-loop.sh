@@ -11,36 +11,25 @@
 # Needs root. Every helper process is killed by PID in the trap, and every
 # mount and loop device is undone.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 . tests/rig/loop.sh
 
 BUILD=${BUILD:-build}
 B=$PWD/$BUILD/tandem-volume
-why=$(loop_can_run) || { echo "$why"; exit 77; }
+why=$(loop_can_run) || skip "$why"
 for t in debugfs e2fsck cc mount; do
-	command -v $t >/dev/null || { echo "$t is missing (run tools/deps.sh)"; exit 77; }
+	need_cmd $t
 done
-[ -x "$B" ] || { echo "$B is not built (make all)"; exit 1; }
+need_built "$B"
 
-base=$(mktemp -d /tmp/tandem-volume-loop.XXXXXX)
+t_tmpdir tandem-volume-loop
+base=$T_TMP
 chmod 755 "$base"
 pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	loop_teardown
-	rm -rf "$base"
-}
-trap cleanup EXIT
+at_exit loop_teardown
+at_exit 't_kill -KILL "${pids[@]}"'
 
-fail=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
 # run NAME ARGS...: runs tandem-volume, keeps stdout in $base/NAME.out and
 # stderr in $base/NAME.err, and sets rc.
 run() {
@@ -178,7 +167,7 @@ int main(int argc, char **argv) {
 	for (;;) pause();
 }
 EOF
-cc -O -o "$base/mapper" "$base/mapper.c" || { echo "FAIL cc mapper"; exit 1; }
+cc -O -o "$base/mapper" "$base/mapper.c" || die "cc mapper"
 
 cd /
 holders=()
@@ -218,7 +207,7 @@ until [ "$("$B" -c "$conf" --json status 2>/dev/null | grep -c '"holders": 20')"
 	sleep 0.2
 	alive=0
 	for p in "${holders[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
-	[ $alive = 20 ] || { echo "FAIL a holder died early"; fail=1; break; }
+	[ $alive = 20 ] || { fail "a holder died early"; break; }
 done
 check "status counts 20 holders" bash -c "'$B' -c '$conf' status | grep -q '^holders *20$'"
 check "status --json: mounted true" bash -c "'$B' -c '$conf' --json status | grep -q '\"mounted\": true'"
@@ -326,4 +315,4 @@ run um11 -c "$conf" umount
 
 echo "== leftovers"
 check "nothing of ours mounted at $M" bash -c "! mountpoint -q '$M'"
-exit $fail
+finish

@@ -8,42 +8,24 @@
 # shellcheck disable=SC2317 # helpers run through check and the trap
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
+. tests/lib.sh
 # shellcheck source=tests/rig/cluster/cluster.sh
 . tests/rig/cluster/cluster.sh
 
-why=$(cluster_can_run) || { echo "$why"; exit 77; }
+why=$(cluster_can_run) || skip "$why"
 
-extra=$(mktemp -d /tmp/tandem-cluster-smoke.XXXXXX)
+t_tmpdir tandem-cluster-smoke
+extra=$T_TMP
 echo "bound read-only from the host" >"$extra/probe"
-cleanup() {
-	cluster_stop
-	rm -rf -- "$extra"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+at_exit cluster_stop
 
-fail=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
 # on NODE CMD...: cluster_exec with stderr kept for the log.
 on() {
 	cluster_exec "$@"
 }
-not() { # not COMMAND...: succeeds when COMMAND fails
-	! "$@"
-}
-eq() { # eq WANT GOT
-	[ "$1" = "$2" ] || { echo "     want '$1', got '$2'"; return 1; }
-}
 
 t0=$SECONDS
-if ! cluster_start --bind-ro "$extra:/opt/tandem"; then
-	echo "FAIL cluster_start"
-	exit 1
-fi
+cluster_start --bind-ro "$extra:/opt/tandem" || die "cluster_start"
 echo "cluster_start took $((SECONDS - t0))s (image $CLUSTER_ROOTFS)"
 echo "nodes: db1 $CLUSTER_ADDR_DB1, db2 $CLUSTER_ADDR_DB2; client $CLUSTER_ADDR_CLIENT in netns $CLUSTER_NETNS; shared disk $CLUSTER_DISK"
 
@@ -173,4 +155,4 @@ check "no mount under $dir" bash -c "! grep -qF ' $dir/' /proc/self/mountinfo"
 check "$dir is removed" test ! -e "$dir"
 check "no cgroup of the rig is left" bash -c "! ls -d /sys/fs/cgroup/*/tandem-cluster-$id /sys/fs/cgroup/tandem-cluster-$id 2>/dev/null | grep -q ."
 echo "total $((SECONDS - t0))s"
-exit "$fail"
+finish
