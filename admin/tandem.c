@@ -16,6 +16,7 @@
 #include "tandem/cli.h"
 #include "tandem/config.h"
 #include "tandem/fence.h"
+#include "tandem/group-run.h"
 #include "tandem/group-status.h"
 #include "tandem/group.h"
 #include "tandem/key.h"
@@ -631,61 +632,13 @@ static int cmd_fence(const struct admin *a, int argc, char **argv) {
 
 /* ----------------------------------------------- takeover and move: systemd */
 
-/* Prints one step of the timeline: its name, how long it took, its outcome. */
-static void step(const char *what, usec_t start, const char *outcome) {
-        printf("%-52s %8.3fs  %s\n", what, secs(gs_now() - start), outcome);
-        fflush(stdout);
-}
-
-/* The group's units, in start order, as systemd reports them. */
-struct group_units {
-        char name[7][300];
-        struct gs_unit_times t[7];      /* active_state NULL: unknown */
-        size_t n;
-};
-
-static void group_units_read(sd_bus *bus, const struct cfg_group *g, const char *grp, struct group_units *u) {
-        *u = (struct group_units) {};
-        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-takeover@%s.service", grp);
-        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-watch@%s.service", grp);
-        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-raid@%s.service", grp);
-        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-volume@%s.service", grp);
-        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-address@%s.service", grp);
-        if (g->service.present && g->service.unit)
-                snprintf(u->name[u->n++], sizeof u->name[0], "%s", g->service.unit);
-        snprintf(u->name[u->n++], sizeof u->name[0], "tandem-active@%s.target", grp);
-        for (size_t i = 0; i < u->n; i++)
-                if (gs_unit_times(bus, u->name[i], &u->t[i]) < 0)
-                        u->t[i] = (struct gs_unit_times) {};
-}
-
-static void group_units_done(struct group_units *u) {
-        for (size_t i = 0; i < u->n; i++)
-                free(u->t[i].active_state);
-}
-
-/* The order in which units reached a moment: ord[] gets the indexes of the
- * units with from <= at[i] (and at[i] > 0), by at[]; returns their number. */
-static size_t order_by(const usec_t *at, size_t n, usec_t from, size_t ord[static 7]) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (at[i] == 0 || at[i] < from)
-                        continue;
-                size_t j = k++;
-                for (; j > 0 && at[ord[j - 1]] > at[i]; j--)
-                        ord[j] = ord[j - 1];
-                ord[j] = i;
-        }
-        return k;
-}
-
 /* Prints when each unit of the group entered the active state, relative to
  * base (a monotonic time of the host the bus speaks to; 0: the earliest
  * entry), then the units that did not, with their state. */
 static void unit_timeline(const struct group_units *u, usec_t base) {
-        usec_t at[7];
-        size_t ord[7];
-        bool shown[7] = {};
+        usec_t at[GROUP_UNITS_MAX];
+        size_t ord[GROUP_UNITS_MAX];
+        bool shown[GROUP_UNITS_MAX] = {};
         for (size_t i = 0; i < u->n; i++)
                 at[i] = u->t[i].active_enter;
         if (base == 0)
@@ -694,7 +647,7 @@ static void unit_timeline(const struct group_units *u, usec_t base) {
                                 base = at[i];
         printf("\nunits entering active (from the start of the job):\n");
         usec_t prev = base;
-        size_t k = order_by(at, u->n, base, ord);
+        size_t k = group_units_order(at, u->n, base, ord);
         for (size_t j = 0; j < k; j++) {
                 size_t i = ord[j];
                 shown[i] = true;
@@ -714,11 +667,10 @@ static void unit_timeline(const struct group_units *u, usec_t base) {
 }
 
 /* Prints how the group's units stopped on node, in the order they ended:
- * when each stop began and ended, from the first stop (their last stops:
- * call it only after a stop of the whole group). */
+ * when each stop began and ended, from the first stop. */
 static void stop_timeline(const struct group_units *u, const char *node) {
-        usec_t base = 0, gone[7];
-        size_t ord[7];
+        usec_t base = 0, gone[GROUP_UNITS_MAX];
+        size_t ord[GROUP_UNITS_MAX];
         for (size_t i = 0; i < u->n; i++) {
                 const struct gs_unit_times *t = &u->t[i];
                 bool stopped = t->active_exit > 0 && t->inactive_enter >= t->active_exit;
@@ -729,7 +681,7 @@ static void stop_timeline(const struct group_units *u, const char *node) {
         if (base == 0)
                 return;
         printf("\nunits stopping on %s (from the first stop: began .. ended, took):\n", node);
-        size_t k = order_by(gone, u->n, base, ord);
+        size_t k = group_units_order(gone, u->n, base, ord);
         for (size_t j = 0; j < k; j++) {
                 const struct gs_unit_times *t = &u->t[ord[j]];
                 printf("  +%8.3fs .. +%8.3fs  (%.3fs)  %s\n", secs(t->active_exit - base), secs(t->inactive_enter - base),
@@ -738,405 +690,86 @@ static void stop_timeline(const struct group_units *u, const char *node) {
         printf("\n");
 }
 
-/* The last error-level journal message of unit since the realtime 'since',
- * on this host. Returns a new string or NULL. */
-static char *unit_last_error(const char *unit, usec_t since) {
-        sd_journal *j = NULL;
-        char match[400], *out = NULL;
-        if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM) < 0)
-                return NULL;
-        char match2[400];
-        /* tandem's programs name their unit in OBJECT_SYSTEMD_UNIT too (see log.c). */
-        snprintf(match, sizeof match, "_SYSTEMD_UNIT=%s", unit);
-        snprintf(match2, sizeof match2, "OBJECT_SYSTEMD_UNIT=%s", unit);
-        if (sd_journal_add_match(j, match, 0) >= 0 && sd_journal_add_disjunction(j) >= 0 &&
-            sd_journal_add_match(j, match2, 0) >= 0 && sd_journal_add_match(j, "_UID=0", 0) >= 0 &&
-            sd_journal_seek_tail(j) >= 0)
-                for (int k = 0; k < 50 && sd_journal_previous(j) > 0; k++) {
-                        uint64_t t;
-                        const void *d;
-                        size_t l;
-                        if (sd_journal_get_realtime_usec(j, &t) < 0 || t < since)
-                                break;
-                        /* An error, or an OCF agent's exit reason (on stderr, so at info). */
-                        bool error = sd_journal_get_data(j, "PRIORITY", &d, &l) >= 0 && l == 10 &&
-                                     ((const char *) d)[9] <= '3';
-                        if (sd_journal_get_data(j, "MESSAGE", &d, &l) < 0 || l <= 8)
-                                continue;
-                        const char *m = (const char *) d + 8;
-                        size_t ml = l - 8;
-                        const char *ocf = "ocf-exit-reason:";
-                        if (ml > strlen(ocf) && strncmp(m, ocf, strlen(ocf)) == 0) {
-                                out = strndup(m + strlen(ocf), ml - strlen(ocf));
-                                break;
-                        }
-                        if (error) {
-                                out = strndup(m, ml);
-                                break;
-                        }
-                }
-        sd_journal_close(j);
-        return out;
-}
-
-/* Says which unit of the group failed (the first in start order), why when
- * this host's journal knows (local), and what the job left behind. */
-static void report_left_behind(const struct group_units *u, const char *node, bool local, usec_t since) {
-        char active[2048] = "", failed[1024] = "", down[1024] = "";
-        for (size_t i = 0; i < u->n; i++) {
-                const char *st = u->t[i].active_state ?: "unknown";
-                char *buf = strcmp(st, "active") == 0 ? active : strcmp(st, "failed") == 0 ? failed : down;
-                size_t sz = buf == active ? sizeof active : buf == failed ? sizeof failed : sizeof down;
-                snprintf(buf + strlen(buf), sz - strlen(buf), "%s%s%s%s", *buf ? ", " : "", u->name[i],
-                         buf == down && strcmp(st, "inactive") != 0 ? " " : "",
-                         buf == down && strcmp(st, "inactive") != 0 ? st : "");
+/* Prints each step of a takeover or a move as it ends. */
+static void on_event(void *userdata, const struct group_event *e) {
+        (void) userdata;
+        switch (e->kind) {
+        case GROUP_EVENT_STEP:
+                printf("%-52s %8.3fs  %s\n", e->what, secs(e->took), e->outcome);
+                break;
+        case GROUP_EVENT_NOTE:
+                printf("%s\n", e->text);
+                break;
+        case GROUP_EVENT_FENCE:
+                fence_report_log(e->fence, "fence", NULL, 0, false);
+                fence_report_print(e->fence, "fence", e->fence_r, false);
+                break;
+        case GROUP_EVENT_STOPPED:
+                stop_timeline(e->units, e->node);
+                break;
         }
-        for (size_t i = 0; i < u->n; i++)
-                if (u->t[i].active_state && strcmp(u->t[i].active_state, "failed") == 0) {
-                        _cleanup_free_ char *why = local ? unit_last_error(u->name[i], since) : NULL;
-                        log_error("the step that failed on %s: %s%s%s", node, u->name[i], why ? ": " : "",
-                                  why ?: (local ? "" : " (see its journal there)"));
-                        break;
-                }
-        log_error("left behind on %s: active: %s; failed: %s; not running: %s", node, *active ? active : "none",
-                  *failed ? failed : "none", *down ? down : "none");
-        if (u->t[0].active_state && strcmp(u->t[0].active_state, "active") == 0)
-                log_error("%s still holds the fence reservation (tandem-takeover is active): stop the group there "
-                          "to release it, or fix the cause and start it again",
-                          node);
+        fflush(stdout);
 }
 
-/* Opens the local system bus; says that systemd is needed when there is none. */
-static int open_local_bus(const char *cmd, sd_bus **ret) {
-        sd_bus *bus = NULL;
-        int r = sd_bus_open_system(&bus);
-        if (r >= 0) {
-                /* The socket may exist with nobody behind it: ask once. */
-                sd_bus_error e = SD_BUS_ERROR_NULL;
-                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                       "org.freedesktop.DBus.Peer", "Ping", &e, NULL, NULL);
-                sd_bus_error_free(&e);
+/* Runs a takeover or a move and prints its timeline and, on failure, what
+ * failed and what it left. Returns the exit code. */
+static int run_group(const struct admin *a, const char *cmd, int (*fn)(const struct group_run *, struct group_report *)) {
+        _cleanup_free_ char *grp = NULL;
+        struct cfg_group g = {};
+        struct group_report rep = {};
+        int ret = EXIT_FAILED;
+
+        if (cli_load_group(&a->common, &g) < 0)
+                goto out;
+        grp = a->common.group ? strdup(a->common.group) : gs_group_of(g.path);
+        if (!grp)
+                goto out;
+        const struct group_run run = {
+                .g = &g,
+                .group = grp,
+                .timeout = a->timeout,
+                .peer_connect_timeout = PEER_CONNECT_TIMEOUT,
+                .force = a->force,
+                .to = a->to,
+                .sd = &group_systemd_bus,
+                .fence = &group_fence_real,
+                .event = on_event,
+        };
+        if (fn(&run, &rep) < 0) {
+                log_error("%s: out of memory", cmd);
+                goto out;
         }
-        if (r < 0) {
-                sd_bus_flush_close_unref(bus);
-                log_error_errno(r, "tandem %s needs systemd as PID 1: cannot reach systemd on the system bus", cmd);
-                return r;
-        }
-        *ret = bus;
-        return 0;
-}
-
-/* Runs a start or stop job and prints its line of the timeline. Returns 0
- * when the job finished with "done", or -errno (-ETIME: timed out). *ret_why
- * gets words for a failure. */
-static int run_job(sd_bus *bus, const char *method, const char *unit, const char *where, usec_t timeout,
-                   char *why, size_t nwhy) {
-        _cleanup_free_ char *result = NULL, *err = NULL;
-        char what[200];
-        usec_t t0 = gs_now();
-        snprintf(what, sizeof what, "%s %s on %s", strcmp(method, "StartUnit") == 0 ? "start" : "stop", unit, where);
-        int r = gs_unit_job(bus, method, unit, timeout, &result, &err);
-        if (r == -ETIME)
-                snprintf(why, nwhy, "the job did not finish within %.0fs (it is still queued in systemd)", secs(timeout));
-        else if (r < 0)
-                snprintf(why, nwhy, "%s", err ? err : strerror(-r));
-        else if (strcmp(result, "done") != 0) {
-                snprintf(why, nwhy, "the job ended with result '%s'", result);
-                r = -EIO;
-        }
-        step(what, t0, r == 0 ? "done" : why);
-        return r;
-}
-
-/* Every fence device of the group, opened and read; failures are logged. */
-static int fence_read(const struct cfg_group *g, struct group_fence_read *fr) {
-        _cleanup_free_ char *why = NULL;
-        int r = group_fence_read(g, fr, &why);
-        if (r < 0 && !fr->st)
-                log_error("cannot use the fence devices: %s", why ? why : strerror(-r));
-        return r;
-}
-
-/* Does key hold the reservation on a fence device of the group? Returns 1
- * yes, 0 no, -errno when a device cannot be read. */
-static int key_holds(const struct cfg_group *g, uint64_t key) {
-        struct group_fence_read fr;
-        int r = fence_read(g, &fr);
-        int ret = r < 0 ? r : 0;
-        for (size_t i = 0; r >= 0 && i < fr.f.n; i++)
-                if (fr.st[i].res.held && fr.st[i].res.key == key)
-                        ret = 1;
-        group_fence_read_done(&fr);
+        if (rep.started)
+                unit_timeline(&rep.units, rep.units_base);
+        if (rep.error)
+                log_error("%s", rep.error);
+        if (rep.failed_step)
+                log_error("%s", rep.failed_step);
+        if (rep.left_behind)
+                log_error("%s", rep.left_behind);
+        if (rep.still_holds)
+                log_error("%s", rep.still_holds);
+        ret = rep.result == GROUP_OK          ? EXIT_OK
+            : rep.result == GROUP_NOT_STOPPED ? EXIT_NOT_STOPPED
+            : rep.result == GROUP_NO_SYSTEMD  ? EXIT_NO_SYSTEMD
+            : rep.result == GROUP_USAGE       ? EXIT_USAGE
+                                              : EXIT_FAILED;
+out:
+        group_report_done(&rep);
+        cfg_group_done(&g);
         return ret;
-}
-
-/* Stops tandem-takeover@GROUP.service on node (its stop releases the
- * reservation) and checks that it released: the unit ends inactive, or, when
- * it is failed (I5 keeps the reservation after a failed unmount; or an
- * earlier start failed), node's key holds no reservation, read from the
- * devices. Returns 0 or -errno with *why. */
-static int stop_released(sd_bus *bus, const struct cfg_group *g, const char *grp, const char *node, uint64_t key,
-                         usec_t timeout, char *why, size_t nwhy) {
-        _cleanup_free_ char *unit = NULL, *state = NULL, *err = NULL;
-        if (asprintf(&unit, "tandem-takeover@%s.service", grp) < 0)
-                return -ENOMEM;
-        int r = run_job(bus, "StopUnit", unit, node, timeout, why, nwhy);
-        if (r < 0)
-                return r;
-        r = gs_unit_active_state(bus, unit, &state, &err);
-        if (r < 0) {
-                snprintf(why, nwhy, "cannot read %s's state: %s", unit, err ? err : strerror(-r));
-                return r;
-        }
-        if (strcmp(state, "inactive") == 0)
-                return 0;
-        r = g->fence.present && key != 0 ? key_holds(g, key) : 1;
-        if (r == 0) {
-                printf("%s on %s is %s, but %s holds no reservation: going on\n", unit, node, state, node);
-                return 0;
-        }
-        snprintf(why, nwhy, "%s is %s and %s: the reservation was not released (I5; see its journal there)", unit,
-                 state,
-                 r > 0 ? (g->fence.present ? "its key still holds the reservation" : "the group is unfenced")
-                       : "the fence devices cannot be read");
-        return -EBUSY;
-}
-
-static usec_t realtime_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
-
-/* Fences the peer before a takeover: preempts its key on every device (its
- * key may be registered without holding the reservation, and a registrant
- * may write under a registrants-only type). A peer whose key is not there
- * is fine. Returns 0 or -errno. */
-/* Words for a failed fence_peer(). */
-static const char *fence_failure_words(int r) {
-        return r == -EBADE ? "the peer's key could not be removed on every device"
-             : r == -EPERM ? "this node's own key is gone: this node is fenced"
-                           : strerror(-r);
-}
-
-static int fence_peer(const struct cfg_group *g) {
-        struct fence f;
-        char what[200], kb[KEY_STRING_MAX];
-        usec_t t0 = gs_now();
-        snprintf(what, sizeof what, "fence %s (preempt %s)", g->cluster.peer, key_format(g->fence.peer_key, kb));
-        int r = open_fence(g, &f);
-        if (r >= 0) {
-                r = fence_preempt(&f, g->fence.peer_key);
-                fence_report_log(&f, "fence", NULL, 0, false);
-                fence_report_print(&f, "fence", r, false);
-                fence_done(&f);
-        }
-        step(what, t0, r < 0 ? "FAILED" : "done");
-        return r;
 }
 
 static int cmd_takeover(const struct admin *a, int argc, char **argv) {
-        _cleanup_free_ char *grp = NULL, *target = NULL;
-        struct cfg_group g = {};
-        sd_bus *bus = NULL;
-        char why[512];
-        int r, ret = EXIT_FAILED;
-
         if (no_operands("takeover", argc, argv) < 0 || only_opts(a, "takeover", false, true, false) < 0)
                 return EXIT_USAGE;
-        if (cli_load_group(&a->common, &g) < 0)
-                goto out;
-        grp = a->common.group ? strdup(a->common.group) : gs_group_of(g.path);
-        target = grp ? gs_target_for(grp) : NULL;
-        if (!target)
-                goto out;
-        if (open_local_bus("takeover", &bus) < 0) {
-                ret = EXIT_NO_SYSTEMD;
-                goto out;
-        }
-        (void) sd_bus_set_method_call_timeout(bus, a->timeout);
-        printf("takeover of group %s on %s (the peer %s is taken to be dead and is fenced)\n", grp,
-               g.cluster.node, g.cluster.peer ? g.cluster.peer : "(none)");
-        /* 1. Fence the peer, so that it can write no more, whatever it holds. */
-        if (g.fence.present && g.cluster.peer && g.fence.peer_key != 0) {
-                r = fence_peer(&g);
-                if (r < 0) {
-                        log_error("takeover failed at: fence %s: %s. Nothing was started here.", g.cluster.peer,
-                                  fence_failure_words(r));
-                        goto out;
-                }
-        } else
-                printf("%s: no peer to fence (%s)\n", g.cluster.node,
-                       g.fence.present ? "[cluster] peer is not set" : "the group runs unfenced");
-        /* 2. Start the group here. */
-        usec_t t0 = gs_now(), rt0 = realtime_now();
-        r = run_job(bus, "StartUnit", target, g.cluster.node, a->timeout, why, sizeof why);
-        struct group_units u;
-        group_units_read(bus, &g, grp, &u);
-        unit_timeline(&u, t0);
-        if (r < 0) {
-                log_error("takeover failed at: start %s on %s: %s", target, g.cluster.node, why);
-                report_left_behind(&u, g.cluster.node, true, rt0);
-        } else
-                ret = EXIT_OK;
-        group_units_done(&u);
-out:
-        sd_bus_flush_close_unref(bus);
-        cfg_group_done(&g);
-        return ret;
-}
-
-/* What this node's start of the group needs (group_preflight()), in *why. */
-static int preflight(const struct cfg_group *g, char *why, size_t nwhy) {
-        _cleanup_free_ char *reason = NULL;
-        int r = group_preflight(g, &reason);
-        if (r < 0)
-                snprintf(why, nwhy, "%s", reason ? reason : strerror(-r));
-        return r;
+        return run_group(a, "takeover", group_takeover);
 }
 
 static int cmd_move(const struct admin *a, int argc, char **argv) {
-        _cleanup_free_ char *grp = NULL, *target = NULL, *remote = NULL, *state = NULL, *err = NULL;
-        struct cfg_group g = {};
-        sd_bus *local = NULL, *peer = NULL;
-        char why[512];
-        int r, ret = EXIT_FAILED;
-        bool forced = false;
-
         if (no_operands("move", argc, argv) < 0 || only_opts(a, "move", true, true, true) < 0)
                 return EXIT_USAGE;
-        if (cli_load_group(&a->common, &g) < 0)
-                goto out;
-        if (!g.cluster.peer) {
-                log_error("move: %s names no peer ([cluster] peer)", g.path);
-                goto out;
-        }
-        bool here = !a->to || strcmp(a->to, g.cluster.node) == 0;
-        if (!here && strcmp(a->to, g.cluster.peer) != 0) {
-                log_error("move --to %s: the group's nodes are %s (this node) and %s", a->to, g.cluster.node, g.cluster.peer);
-                ret = EXIT_USAGE;
-                goto out;
-        }
-        const char *pa = g.cluster.peer_address ? g.cluster.peer_address : g.cluster.peer;
-        grp = a->common.group ? strdup(a->common.group) : gs_group_of(g.path);
-        target = grp ? gs_target_for(grp) : NULL;
-        if (!target || asprintf(&remote, "root@%s", pa) < 0)
-                goto out;
-        if (open_local_bus("move", &local) < 0) {
-                ret = EXIT_NO_SYSTEMD;
-                goto out;
-        }
-        (void) sd_bus_set_method_call_timeout(local, a->timeout);
-        const char *src = here ? g.cluster.peer : g.cluster.node, *dst = here ? g.cluster.node : g.cluster.peer;
-        printf("move group %s from %s to %s\n", grp, src, dst);
-
-        /* 0. Here is the destination: check what its start needs before
-         * touching the peer. */
-        if (here) {
-                usec_t p0 = gs_now();
-                why[0] = '\0';
-                r = preflight(&g, why, sizeof why);
-                char what[200];
-                snprintf(what, sizeof what, "preflight on %s (fence key, volume)", g.cluster.node);
-                step(what, p0, r < 0 ? why : "ok");
-                if (r < 0) {
-                        log_error("move refused: %s. Nothing was stopped or started; the group is where it was", why);
-                        ret = EXIT_NOT_STOPPED;
-                        goto out;
-                }
-        }
-
-        /* 1. Reach the peer's systemd over SSH, as systemctl -H does. ssh
-         * to a dead host can take a minute to give up (SYN retries while the
-         * neighbour entry ages); a TCP connect to its port 22 first, bounded,
-         * says so in seconds. Refused: the host is up, ssh may use another
-         * port; go on. */
-        usec_t t0 = gs_now(), rtt = 0;
-        r = gs_tcp_probe(pa, 22, PEER_CONNECT_TIMEOUT, &rtt);
-        if (r < 0 && r != -ECONNREFUSED)
-                snprintf(why, sizeof why, "no TCP connection to %s port 22 within %.0fs: %s", pa,
-                         secs(PEER_CONNECT_TIMEOUT), r == -ETIMEDOUT ? "timed out" : strerror(-r));
-        else {
-                r = sd_bus_open_system_remote(&peer, remote);
-                if (r >= 0) {
-                        (void) sd_bus_set_method_call_timeout(peer, a->timeout);
-                        r = gs_unit_active_state(peer, target, &state, &err);
-                }
-                snprintf(why, sizeof why, "%s", r < 0 ? (err ? err : strerror(-r)) : "");
-        }
-        char what[200];
-        snprintf(what, sizeof what, "reach systemd on %s over SSH (%s)", g.cluster.peer, remote);
-        step(what, t0, r < 0 ? why : state);
-        if (r < 0) {
-                if (!here || !a->force) {
-                        log_error("move failed at: reach %s: %s. Nothing was stopped or started; the group is where "
-                                  "it was.%s",
-                                  g.cluster.peer, why, here ? " If the peer is dead, `tandem takeover` (or move --force) fences it." : "");
-                        ret = EXIT_NOT_STOPPED;
-                        goto out;
-                }
-                printf("%s cannot be reached; --force: taking over, which fences it\n", g.cluster.peer);
-                forced = true;
-        } else {
-                /* 2. Stop the group where it runs. The target's own stop job
-                 * ends before the chain under it has stopped; the release in
-                 * tandem-takeover@'s stop is the chain's last step, so wait
-                 * for that too, and check it released (I5: a failed unmount
-                 * leaves it failed, holding the reservation). */
-                _cleanup_free_ char *src_state = NULL;
-                (void) gs_unit_active_state(here ? peer : local, target, &src_state, NULL);
-                r = run_job(here ? peer : local, "StopUnit", target, src, a->timeout, why, sizeof why);
-                if (r == 0)
-                        r = stop_released(here ? peer : local, &g, grp, src, here ? g.fence.peer_key : g.fence.key,
-                                          a->timeout, why, sizeof why);
-                if (r == 0 && src_state && strcmp(src_state, "active") == 0) {
-                        struct group_units su;
-                        group_units_read(here ? peer : local, &g, grp, &su);
-                        stop_timeline(&su, src);
-                        group_units_done(&su);
-                }
-                if (r < 0) {
-                        if (!here || !a->force) {
-                                log_error("move failed at: stop %s on %s: %s. Nothing was started on %s; the group on %s "
-                                          "may be partly stopped: see `tandem status` there.%s",
-                                          target, src, why, dst, src,
-                                          here ? " --force takes over anyway, fencing the peer." : "");
-                                ret = EXIT_NOT_STOPPED;
-                                goto out;
-                        }
-                        printf("%s did not stop; --force: taking over, which fences it\n", src);
-                        forced = true;
-                }
-        }
-        /* 3. Forced: fence the peer first (here is the destination). */
-        if (forced && g.fence.present && g.fence.peer_key != 0) {
-                r = fence_peer(&g);
-                if (r < 0) {
-                        log_error("move --force failed at: fence %s: %s. Nothing was started here.", g.cluster.peer,
-                                  fence_failure_words(r));
-                        goto out;
-                }
-        }
-        /* 4. Start it on the destination. */
-        t0 = gs_now();
-        usec_t rt0 = realtime_now();
-        r = run_job(here ? local : peer, "StartUnit", target, dst, a->timeout, why, sizeof why);
-        struct group_units u;
-        group_units_read(here ? local : peer, &g, grp, &u);
-        unit_timeline(&u, here ? t0 : 0);
-        if (r < 0) {
-                log_error("move failed at: start %s on %s: %s. The group is stopped on %s", target, dst, why, src);
-                report_left_behind(&u, dst, here, rt0);
-                group_units_done(&u);
-                goto out;
-        }
-        group_units_done(&u);
-        ret = EXIT_OK;
-out:
-        sd_bus_flush_close_unref(peer);
-        sd_bus_flush_close_unref(local);
-        cfg_group_done(&g);
-        return ret;
+        return run_group(a, "move", group_move);
 }
 
 /* ------------------------------------------------------------------- main */
