@@ -14,6 +14,7 @@
 
 #include "tandem/fence-report.h"
 #include "tandem/cli.h"
+#include "tandem/config-show.h"
 #include "tandem/config.h"
 #include "tandem/fence.h"
 #include "tandem/group-run.h"
@@ -91,173 +92,6 @@ static int only_opts(const struct admin *a, const char *cmd, bool force, bool ti
 
 /* ------------------------------------------------------------ tandem config */
 
-static const char *src_note(enum cfg_source s, const char *what) {
-        switch (s) {
-        case CFG_SOURCE_DEFAULT:
-                return what;
-        default:
-                return NULL;
-        }
-}
-
-static void print_kv(const char *k, const char *v, const char *note) {
-        if (!v)
-                return;
-        if (note)
-                printf("%-15s= %-34s # %s\n", k, v, note);
-        else
-                printf("%-15s= %s\n", k, v);
-}
-
-static void print_list(const char *k, char *const *v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                printf("%-15s%s %s\n", i == 0 ? k : "", i == 0 ? "=" : " ", v[i]);
-}
-
-static void print_text(const struct cfg_group *g) {
-        char buf[64], kb[KEY_STRING_MAX], note[256];
-
-        printf("# %s: valid\n", g->path);
-        printf("[cluster]\n");
-        print_kv("name", g->cluster.name, NULL);
-        print_kv("node", g->cluster.node, src_note(g->cluster.node_source, "default: the host name"));
-        print_kv("peer", g->cluster.peer, NULL);
-        if (!g->cluster.peer)
-                printf("# peer is not set: takeover and move need it\n");
-        print_kv("peer_address", g->cluster.peer_address,
-                 src_note(g->cluster.peer_address_source, "default: the peer's name"));
-
-        printf("\n");
-        if (!g->fence.present) {
-                printf("# no [fence] section: this group runs UNFENCED.\n"
-                       "# Nothing stops both nodes from writing; the volume mounts with a warning.\n");
-        } else {
-                printf("[fence]\n");
-                print_list("devices", g->fence.devices, g->fence.n_devices);
-                print_kv("type", pr_type_to_string(g->fence.type), NULL);
-                snprintf(note, sizeof note, "derived from (%s, %s)", g->cluster.name, g->cluster.node);
-                print_kv("key", key_format(g->fence.key, kb),
-                         g->fence.key_source == CFG_SOURCE_DERIVED ? note : NULL);
-                if (g->fence.peer_key != 0) {
-                        snprintf(note, sizeof note, "derived from (%s, %s)", g->cluster.name, g->cluster.peer);
-                        print_kv("peer_key", key_format(g->fence.peer_key, kb),
-                                 g->fence.peer_key_source == CFG_SOURCE_DERIVED ? note : NULL);
-                } else
-                        printf("# peer_key unknown: no peer is set\n");
-                print_kv("initiator", g->fence.initiator, NULL);
-                print_kv("aptpl", g->fence.aptpl ? "yes" : "no", NULL);
-                print_kv("timeout", cfg_format_duration(g->fence.timeout, buf, sizeof buf), NULL);
-                print_kv("watch_interval", cfg_format_duration(g->fence.watch_interval, buf, sizeof buf), NULL);
-        }
-        if (g->raid.present) {
-                printf("\n[raid]\n");
-                print_list("devices", g->raid.devices, g->raid.n_devices);
-                print_kv("on_degraded", cfg_on_degraded_to_string(g->raid.on_degraded), NULL);
-        }
-        if (g->volume.present) {
-                printf("\n[volume]\n");
-                print_kv("device", g->volume.device, NULL);
-                print_kv("fstype", g->volume.fstype, NULL);
-                print_kv("mountpoint", g->volume.mountpoint, NULL);
-                print_kv("options", g->volume.options, NULL);
-                print_kv("fsck", cfg_fsck_to_string(g->volume.fsck), NULL);
-                print_kv("stop_timeout", cfg_format_duration(g->volume.stop_timeout, buf, sizeof buf), NULL);
-        }
-        if (g->service.present) {
-                printf("\n[service]\n");
-                print_kv("unit", g->service.unit, NULL);
-                print_kv("address", g->service.address, NULL);
-                print_kv("interface", g->service.interface, NULL);
-        }
-}
-
-static struct json_object *json_strv(char *const *v, size_t n) {
-        struct json_object *a = json_object_new_array();
-        for (size_t i = 0; a && i < n; i++)
-                json_object_array_add(a, json_object_new_string(v[i]));
-        return a;
-}
-
-static void add_str(struct json_object *o, const char *k, const char *v) {
-        json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
-static void add_duration(struct json_object *o, const char *k, usec_t u) {
-        char buf[64];
-        add_str(o, k, cfg_format_duration(u, buf, sizeof buf));
-        char ms[80];
-        snprintf(ms, sizeof ms, "%s_ms", k);
-        json_object_object_add(o, ms, json_object_new_int64((int64_t) (u / USEC_PER_MSEC)));
-}
-
-static struct json_object *config_json(const struct cfg_group *g, bool valid) {
-        struct json_object *o = json_object_new_object(), *s, *e;
-        char kb[KEY_STRING_MAX];
-
-        add_str(o, "file", g->path);
-        json_object_object_add(o, "valid", json_object_new_boolean(valid));
-        e = json_object_new_array();
-        for (size_t i = 0; i < g->n_errors; i++) {
-                struct json_object *x = json_object_new_object();
-                add_str(x, "file", g->path);
-                json_object_object_add(x, "line", json_object_new_int((int) g->errors[i].line));
-                add_str(x, "key", g->errors[i].key);
-                add_str(x, "message", g->errors[i].message);
-                json_object_array_add(e, x);
-        }
-        json_object_object_add(o, "errors", e);
-        if (!valid)
-                return o;
-
-        s = json_object_new_object();
-        add_str(s, "name", g->cluster.name);
-        add_str(s, "node", g->cluster.node);
-        add_str(s, "node_source", cfg_source_to_string(g->cluster.node_source));
-        add_str(s, "peer", g->cluster.peer);
-        add_str(s, "peer_address", g->cluster.peer_address);
-        json_object_object_add(o, "cluster", s);
-
-        json_object_object_add(o, "fenced", json_object_new_boolean(g->fence.present));
-        if (g->fence.present) {
-                s = json_object_new_object();
-                json_object_object_add(s, "devices", json_strv(g->fence.devices, g->fence.n_devices));
-                add_str(s, "type", pr_type_to_string(g->fence.type));
-                add_str(s, "key", key_format(g->fence.key, kb));
-                add_str(s, "key_source", cfg_source_to_string(g->fence.key_source));
-                add_str(s, "peer_key", g->fence.peer_key ? key_format(g->fence.peer_key, kb) : NULL);
-                add_str(s, "peer_key_source", cfg_source_to_string(g->fence.peer_key_source));
-                add_str(s, "initiator", g->fence.initiator);
-                json_object_object_add(s, "aptpl", json_object_new_boolean(g->fence.aptpl));
-                add_duration(s, "timeout", g->fence.timeout);
-                add_duration(s, "watch_interval", g->fence.watch_interval);
-                json_object_object_add(o, "fence", s);
-        }
-        if (g->raid.present) {
-                s = json_object_new_object();
-                json_object_object_add(s, "devices", json_strv(g->raid.devices, g->raid.n_devices));
-                add_str(s, "on_degraded", cfg_on_degraded_to_string(g->raid.on_degraded));
-                json_object_object_add(o, "raid", s);
-        }
-        if (g->volume.present) {
-                s = json_object_new_object();
-                add_str(s, "device", g->volume.device);
-                add_str(s, "fstype", g->volume.fstype);
-                add_str(s, "mountpoint", g->volume.mountpoint);
-                add_str(s, "options", g->volume.options);
-                add_str(s, "fsck", cfg_fsck_to_string(g->volume.fsck));
-                add_duration(s, "stop_timeout", g->volume.stop_timeout);
-                json_object_object_add(o, "volume", s);
-        }
-        if (g->service.present) {
-                s = json_object_new_object();
-                add_str(s, "unit", g->service.unit);
-                add_str(s, "address", g->service.address);
-                add_str(s, "interface", g->service.interface);
-                json_object_object_add(o, "service", s);
-        }
-        return o;
-}
-
 static int cmd_config(const struct admin *a, int argc, char **argv) {
         const struct cli_common *c = &a->common;
         struct cfg_group g = {};
@@ -276,12 +110,12 @@ static int cmd_config(const struct admin *a, int argc, char **argv) {
                 return EXIT_FAILED;
         }
         if (c->json) {
-                struct json_object *o = config_json(&g, r == 0);
+                struct json_object *o = cfg_group_json(&g, r == 0);
                 if (!o || out_json_print(o) < 0)
                         r = log_error_errno(EIO, "cannot print JSON");
                 json_object_put(o);
         } else if (r == 0)
-                print_text(&g);
+                cfg_group_print(stdout, &g);
         else if (g.n_errors > 0)
                 fprintf(stderr, "%s: %zu error%s\n", g.path ? g.path : "config", g.n_errors,
                         g.n_errors == 1 ? "" : "s");
@@ -296,208 +130,6 @@ static double secs(usec_t u) {
 }
 
 /* Names a key for people and JSON: the node it belongs to, or NULL. */
-static const char *key_owner(const struct cfg_group *g, uint64_t k) {
-        if (k == g->fence.key)
-                return g->cluster.node;
-        if (g->fence.peer_key && k == g->fence.peer_key)
-                return g->cluster.peer;
-        return NULL;
-}
-
-static const char *tri(enum gs_tri t, const char *yes, const char *no) {
-        return t == GS_YES ? yes : t == GS_NO ? no : "unknown";
-}
-
-static void status_text(const struct cfg_group *g, const struct gs_status *s) {
-        char kb[KEY_STRING_MAX];
-
-        printf("group       %s (%s)\n", g->path, g->cluster.name);
-        printf("node        %s%s%s\n", g->cluster.node, g->cluster.peer ? ", peer " : "",
-               g->cluster.peer ? g->cluster.peer : "");
-        printf("role        %s: %s\n", gs_role_to_string(s->role), s->role_reason ? s->role_reason : "");
-        if (s->fenced)
-                printf("\nfence       %zu device%s, our key %s\n", s->n_fence, s->n_fence == 1 ? "" : "s",
-                       key_format(g->fence.key, kb));
-        else
-                printf("\nfence       unfenced (no [fence] section)\n");
-        for (size_t i = 0; i < s->n_fence; i++) {
-                const struct gs_fence_dev *d = &s->fence[i];
-                printf("  %s%s%s%s\n", d->device, d->identity ? " (" : "", d->identity ? d->identity : "",
-                       d->identity ? ")" : "");
-                if (d->error < 0) {
-                        printf("    error: %s\n", d->reason ? d->reason : strerror(-d->error));
-                        continue;
-                }
-                if (d->res.held) {
-                        const char *who = key_owner(g, d->res.key);
-                        printf("    holder: %s%s%s%s  type %s\n", key_format(d->res.key, kb), who ? " (" : "",
-                               who ? who : "", who ? ")" : "", pr_type_to_string(d->res.type) ?: "unknown");
-                } else
-                        printf("    holder: none\n");
-                printf("    keys:  ");
-                if (d->keys.n_keys == 0)
-                        printf(" none");
-                for (uint32_t k = 0; k < d->keys.n_keys; k++) {
-                        bool dup = false;
-                        for (uint32_t j = 0; j < k; j++)
-                                dup = dup || d->keys.keys[j] == d->keys.keys[k];
-                        if (dup)
-                                continue;
-                        const char *who = key_owner(g, d->keys.keys[k]);
-                        printf(" %s%s%s%s", key_format(d->keys.keys[k], kb), who ? " (" : "", who ? who : "",
-                               who ? ")" : "");
-                }
-                printf("\n");
-        }
-        if (s->raid_present) {
-                printf("\nraid        %s%s%s\n", health_to_string(s->raid_health), s->raid_error ? ": " : "",
-                       s->raid_error ? strerror(-s->raid_error) : "");
-                for (size_t i = 0; i < s->n_raid; i++)
-                        printf("  %s: %s: %s\n", s->raid[i].device, health_to_string(s->raid[i].health),
-                               s->raid[i].reason ? s->raid[i].reason : "");
-        }
-        if (s->volume_present) {
-                printf("\nvolume      %s on %s: ", g->volume.device, g->volume.mountpoint);
-                if (s->volume_error < 0)
-                        printf("unknown: %s\n", s->volume_reason ? s->volume_reason : strerror(-s->volume_error));
-                else if (s->volume_mounted)
-                        printf("mounted %s%s%s\n", s->volume_read_only ? "read-only" : "read-write",
-                               s->volume_devname ? " from " : "", s->volume_devname ? s->volume_devname : "");
-                else
-                        printf("not mounted%s%s%s%s%s\n", s->volume_where ? " (" : "",
-                               s->volume_where ? s->volume_state : "", s->volume_where ? ": " : "",
-                               s->volume_where ? s->volume_where : "", s->volume_where ? ")" : "");
-                if (!s->volume_mounted && s->volume_reason && s->volume_error == 0)
-                        printf("  %s\n", s->volume_reason);
-        }
-        if (s->address_present)
-                printf("address     %s on %s: %s%s%s\n", g->service.address,
-                       g->service.interface ? g->service.interface : "?", tri(s->address_up, "up", "down"),
-                       s->address_error ? ": " : "", s->address_error ? strerror(-s->address_error) : "");
-        if (s->service_present)
-                printf("service     %s: %s%s%s\n", g->service.unit, s->service_state ? s->service_state : "unknown",
-                       s->service_reason ? ": " : "", s->service_reason ? s->service_reason : "");
-        if (s->peer_present) {
-                const char *pa = g->cluster.peer_address ? g->cluster.peer_address : g->cluster.peer;
-                if (s->peer_reachable == GS_YES)
-                        printf("peer        %s: reachable (TCP port 22 answered in %.3fs)\n", pa, secs(s->peer_rtt));
-                else
-                        printf("peer        %s: not reachable (TCP port 22: %s)\n", pa, strerror(-s->peer_error));
-        }
-}
-
-static struct json_object *jstr(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *status_json(const struct cfg_group *g, const struct gs_status *s) {
-        struct json_object *o = json_object_new_object(), *x;
-        char kb[KEY_STRING_MAX];
-
-        json_object_object_add(o, "group", jstr(g->path));
-        json_object_object_add(o, "cluster", jstr(g->cluster.name));
-        json_object_object_add(o, "node", jstr(g->cluster.node));
-        json_object_object_add(o, "role", jstr(gs_role_to_string(s->role)));
-        json_object_object_add(o, "role_reason", jstr(s->role_reason));
-
-        x = json_object_new_object();
-        json_object_object_add(x, "mode", jstr(s->fenced ? "reservations" : "unfenced"));
-        json_object_object_add(x, "key", s->fenced ? jstr(key_format(g->fence.key, kb)) : NULL);
-        struct json_object *a = json_object_new_array();
-        for (size_t i = 0; i < s->n_fence; i++) {
-                const struct gs_fence_dev *d = &s->fence[i];
-                struct json_object *y = json_object_new_object(), *ks = json_object_new_array();
-                json_object_object_add(y, "device", jstr(d->device));
-                json_object_object_add(y, "identity", jstr(d->identity));
-                json_object_object_add(y, "error", d->error < 0 ? jstr(d->reason ? d->reason : strerror(-d->error)) : NULL);
-                if (d->error == 0) {
-                        for (uint32_t k = 0; k < d->keys.n_keys; k++) {
-                                bool dup = false;
-                                for (uint32_t j = 0; j < k; j++)
-                                        dup = dup || d->keys.keys[j] == d->keys.keys[k];
-                                if (dup)
-                                        continue;
-                                struct json_object *z = json_object_new_object();
-                                json_object_object_add(z, "key", jstr(key_format(d->keys.keys[k], kb)));
-                                json_object_object_add(z, "node", jstr(key_owner(g, d->keys.keys[k])));
-                                json_object_array_add(ks, z);
-                        }
-                        json_object_object_add(y, "keys", ks);
-                        json_object_object_add(y, "holder", d->res.held ? jstr(key_format(d->res.key, kb)) : NULL);
-                        json_object_object_add(y, "holder_node", d->res.held ? jstr(key_owner(g, d->res.key)) : NULL);
-                        json_object_object_add(y, "type", d->res.held ? jstr(pr_type_to_string(d->res.type) ?: "unknown") : NULL);
-                        json_object_object_add(y, "registered", json_object_new_boolean(d->registered));
-                        json_object_object_add(y, "we_hold", json_object_new_boolean(d->holder));
-                } else
-                        json_object_put(ks);
-                json_object_array_add(a, y);
-        }
-        json_object_object_add(x, "devices", a);
-        json_object_object_add(o, "fence", x);
-
-        if (s->raid_present) {
-                x = json_object_new_object();
-                json_object_object_add(x, "health", jstr(health_to_string(s->raid_health)));
-                json_object_object_add(x, "error", s->raid_error ? jstr(strerror(-s->raid_error)) : NULL);
-                a = json_object_new_array();
-                for (size_t i = 0; i < s->n_raid; i++) {
-                        struct json_object *y = json_object_new_object();
-                        json_object_object_add(y, "device", jstr(s->raid[i].device));
-                        json_object_object_add(y, "health", jstr(health_to_string(s->raid[i].health)));
-                        json_object_object_add(y, "reason", jstr(s->raid[i].reason));
-                        json_object_array_add(a, y);
-                }
-                json_object_object_add(x, "devices", a);
-        } else
-                x = NULL;
-        json_object_object_add(o, "raid", x);
-
-        if (s->volume_present) {
-                x = json_object_new_object();
-                json_object_object_add(x, "device", jstr(g->volume.device));
-                json_object_object_add(x, "devname", jstr(s->volume_devname));
-                json_object_object_add(x, "mountpoint", jstr(g->volume.mountpoint));
-                json_object_object_add(x, "state", s->volume_error < 0 ? jstr("unknown") : jstr(s->volume_state));
-                json_object_object_add(x, "mounted", json_object_new_boolean(s->volume_mounted));
-                json_object_object_add(x, "read_only", json_object_new_boolean(s->volume_read_only));
-                json_object_object_add(x, "where", jstr(s->volume_where));
-                json_object_object_add(x, "reason", jstr(s->volume_reason));
-        } else
-                x = NULL;
-        json_object_object_add(o, "volume", x);
-
-        if (s->address_present) {
-                x = json_object_new_object();
-                json_object_object_add(x, "address", jstr(g->service.address));
-                json_object_object_add(x, "interface", jstr(g->service.interface));
-                json_object_object_add(x, "up", s->address_up == GS_UNKNOWN ? NULL : json_object_new_boolean(s->address_up == GS_YES));
-                json_object_object_add(x, "error", s->address_error ? jstr(strerror(-s->address_error)) : NULL);
-        } else
-                x = NULL;
-        json_object_object_add(o, "address", x);
-
-        if (s->service_present) {
-                x = json_object_new_object();
-                json_object_object_add(x, "unit", jstr(g->service.unit));
-                json_object_object_add(x, "active_state", jstr(s->service_state ? s->service_state : "unknown"));
-                json_object_object_add(x, "reason", jstr(s->service_reason));
-        } else
-                x = NULL;
-        json_object_object_add(o, "service", x);
-
-        if (s->peer_present) {
-                x = json_object_new_object();
-                json_object_object_add(x, "node", jstr(g->cluster.peer));
-                json_object_object_add(x, "address", jstr(g->cluster.peer_address ? g->cluster.peer_address : g->cluster.peer));
-                json_object_object_add(x, "probe", jstr("tcp:22"));
-                json_object_object_add(x, "reachable", json_object_new_boolean(s->peer_reachable == GS_YES));
-                json_object_object_add(x, "error", s->peer_reachable == GS_YES ? NULL : jstr(strerror(-s->peer_error)));
-                json_object_object_add(x, "connect_ms", s->peer_reachable == GS_YES ? json_object_new_int64((int64_t) (s->peer_rtt / USEC_PER_MSEC)) : NULL);
-        } else
-                x = NULL;
-        json_object_object_add(o, "peer", x);
-        return o;
-}
 
 static int no_operands(const char *cmd, int argc, char **argv) {
         if (argc > 0) {
@@ -528,12 +160,12 @@ static int cmd_status(const struct admin *a, int argc, char **argv) {
                 return EXIT_FAILED;
         }
         if (a->common.json) {
-                struct json_object *o = status_json(&g, &s);
+                struct json_object *o = gs_status_json(&g, &s);
                 if (!o || out_json_print(o) < 0)
                         r = log_error_errno(EIO, "cannot print JSON");
                 json_object_put(o);
         } else
-                status_text(&g, &s);
+                gs_status_print(stdout, &g, &s);
         gs_status_done(&s);
         cfg_group_done(&g);
         return r < 0 ? EXIT_FAILED : EXIT_OK;

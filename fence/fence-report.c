@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
+#include "tandem/config.h"
 #include "tandem/fence-report.h"
 #include "tandem/cli.h"
 #include "tandem/key.h"
@@ -58,4 +61,74 @@ void fence_report_log(const struct fence *f, const char *cmd, const struct log_f
                 else
                         log_journal(level, s->error, id, fields, n, "%s %s: %s", cmd, s->device, s->action ?: "");
         }
+}
+
+const char *fence_key_owner(const struct cfg_group *g, uint64_t self, uint64_t peer, uint64_t k) {
+        if (k == self)
+                return g && g->cluster.node ? g->cluster.node : "this node";
+        if (peer != 0 && k == peer)
+                return g && g->cluster.peer ? g->cluster.peer : "peer";
+        return NULL;
+}
+
+char *fence_key_describe(const struct cfg_group *g, uint64_t self, uint64_t peer, uint64_t k, char *buf, size_t n) {
+        char kb[KEY_STRING_MAX];
+        const char *who = fence_key_owner(g, self, peer, k);
+        bool named = who && strcmp(who, "this node") != 0 && strcmp(who, "peer") != 0;
+        if (!who)
+                snprintf(buf, n, "%s", key_format(k, kb));
+        else if (named)
+                snprintf(buf, n, "%s (%s, %s)", key_format(k, kb), who, k == self ? "this node" : "peer");
+        else
+                snprintf(buf, n, "%s (%s)", key_format(k, kb), who);
+        return buf;
+}
+
+unsigned fence_key_registrations(const struct pr_keys *keys, uint32_t i) {
+        unsigned n = 0;
+        for (uint32_t j = 0; j < keys->n_keys; j++)
+                if (keys->keys[j] == keys->keys[i]) {
+                        if (j < i)
+                                return 0;
+                        n++;
+                }
+        return n;
+}
+
+static struct json_object *jstr(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+struct json_object *fence_dev_json(const char *device, const char *identity, int error, const char *reason,
+                                   const struct pr_keys *keys, const struct pr_reservation *res, bool registered,
+                                   bool holder, const struct cfg_group *g, uint64_t self, uint64_t peer) {
+        struct json_object *x = json_object_new_object();
+        char kb[KEY_STRING_MAX];
+        if (!x)
+                return NULL;
+        json_object_object_add(x, "device", jstr(device));
+        json_object_object_add(x, "identity", jstr(identity));
+        json_object_object_add(x, "error", error < 0 ? jstr(reason ? reason : strerror(-error)) : NULL);
+        if (error < 0)
+                return x;
+        json_object_object_add(x, "generation", json_object_new_int64(keys->generation));
+        struct json_object *ks = json_object_new_array();
+        for (uint32_t k = 0; k < keys->n_keys; k++) {
+                unsigned count = fence_key_registrations(keys, k);
+                if (count == 0)
+                        continue; /* listed with its first copy */
+                struct json_object *y = json_object_new_object();
+                json_object_object_add(y, "key", jstr(key_format(keys->keys[k], kb)));
+                json_object_object_add(y, "node", jstr(fence_key_owner(g, self, peer, keys->keys[k])));
+                json_object_object_add(y, "self", json_object_new_boolean(keys->keys[k] == self));
+                json_object_object_add(y, "registrations", json_object_new_int((int) count));
+                json_object_array_add(ks, y);
+        }
+        json_object_object_add(x, "keys", ks);
+        json_object_object_add(x, "holder", res->held ? jstr(key_format(res->key, kb)) : NULL);
+        json_object_object_add(x, "type", res->held ? jstr(pr_type_to_string(res->type) ?: "unknown") : NULL);
+        json_object_object_add(x, "registered", json_object_new_boolean(registered));
+        json_object_object_add(x, "we_hold", json_object_new_boolean(holder));
+        json_object_object_add(x, "holder_node", res->held ? jstr(fence_key_owner(g, self, peer, res->key)) : NULL);
+        return x;
 }

@@ -105,74 +105,18 @@ static void test_barrier(void *userdata) {
 #endif
 
 /* Names a key for people: "0x… (db1, this node)". */
-static const char *key_name(const struct cfg_group *g, uint64_t self, uint64_t peer, uint64_t k, char *buf, size_t n) {
-        char kb[KEY_STRING_MAX];
-        if (k == self && g && g->cluster.node)
-                snprintf(buf, n, "%s (%s, this node)", key_format(k, kb), g->cluster.node);
-        else if (k == self)
-                snprintf(buf, n, "%s (this node)", key_format(k, kb));
-        else if (k == peer && peer != 0 && g && g->cluster.peer)
-                snprintf(buf, n, "%s (%s, peer)", key_format(k, kb), g->cluster.peer);
-        else if (k == peer && peer != 0)
-                snprintf(buf, n, "%s (peer)", key_format(k, kb));
-        else
-                snprintf(buf, n, "%s", key_format(k, kb));
-        return buf;
-}
-
-/* How many registrations (I_T nexuses) carry the key at index k: 0 when an
- * earlier index already has it, so each key is listed once. */
-static unsigned registrations(const struct pr_keys *keys, uint32_t k) {
-        unsigned n = 0;
-        for (uint32_t j = 0; j < keys->n_keys; j++)
-                if (keys->keys[j] == keys->keys[k]) {
-                        if (j < k)
-                                return 0;
-                        n++;
-                }
-        return n;
-}
-
 static int cmd_status(struct fence *f, const struct cfg_group *g, uint64_t peer, bool json) {
         struct fence_dev_status *st = calloc(f->n ? f->n : 1, sizeof *st);
-        char buf[128], kb[KEY_STRING_MAX];
+        char buf[128];
         if (!st)
                 return log_error_errno(ENOMEM, "status");
         int r = fence_status(f, st);
         if (json) {
                 struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-                for (size_t i = 0; i < f->n; i++) {
-                        struct json_object *x = json_object_new_object(), *ks = json_object_new_array();
-                        json_object_object_add(x, "device", json_object_new_string(st[i].device));
-                        json_object_object_add(x, "identity", json_object_new_string(st[i].identity));
-                        if (st[i].error < 0) {
-                                json_object_object_add(x, "error", json_object_new_string(strerror(-st[i].error)));
-                                json_object_array_add(a, x);
-                                continue;
-                        }
-                        json_object_object_add(x, "generation", json_object_new_int64(st[i].keys.generation));
-                        for (uint32_t k = 0; k < st[i].keys.n_keys; k++) {
-                                uint64_t key = st[i].keys.keys[k];
-                                unsigned count = registrations(&st[i].keys, k);
-                                if (count == 0)
-                                        continue; /* listed with its first copy */
-                                struct json_object *y = json_object_new_object();
-                                json_object_object_add(y, "registrations", json_object_new_int((int) count));
-                                json_object_object_add(y, "key", json_object_new_string(key_format(key, kb)));
-                                json_object_object_add(y, "node",
-                                                       key == f->key ? json_object_new_string(g && g->cluster.node ? g->cluster.node : "this node")
-                                                       : key == peer && peer ? json_object_new_string(g && g->cluster.peer ? g->cluster.peer : "peer")
-                                                                            : NULL);
-                                json_object_object_add(y, "self", json_object_new_boolean(key == f->key));
-                                json_object_array_add(ks, y);
-                        }
-                        json_object_object_add(x, "keys", ks);
-                        json_object_object_add(x, "holder", st[i].res.held ? json_object_new_string(key_format(st[i].res.key, kb)) : NULL);
-                        json_object_object_add(x, "type", st[i].res.held ? json_object_new_string(pr_type_to_string(st[i].res.type) ?: "unknown") : NULL);
-                        json_object_object_add(x, "registered", json_object_new_boolean(st[i].registered));
-                        json_object_object_add(x, "we_hold", json_object_new_boolean(st[i].holder));
-                        json_object_array_add(a, x);
-                }
+                for (size_t i = 0; i < f->n; i++)
+                        json_object_array_add(a, fence_dev_json(st[i].device, st[i].identity, st[i].error, NULL,
+                                                                &st[i].keys, &st[i].res, st[i].registered,
+                                                                st[i].holder, g, f->key, peer));
                 json_object_object_add(o, "devices", a);
                 json_object_object_add(o, "held_everywhere", json_object_new_boolean(r == 0));
                 (void) out_json_print(o);
@@ -189,15 +133,15 @@ static int cmd_status(struct fence *f, const struct cfg_group *g, uint64_t peer,
                         if (st[i].keys.n_keys == 0)
                                 printf(" none");
                         for (uint32_t k = 0; k < st[i].keys.n_keys; k++) {
-                                unsigned count = registrations(&st[i].keys, k);
+                                unsigned count = fence_key_registrations(&st[i].keys, k);
                                 if (count == 0)
                                         continue;
-                                printf(" %s", key_name(g, f->key, peer, st[i].keys.keys[k], buf, sizeof buf));
+                                printf(" %s", fence_key_describe(g, f->key, peer, st[i].keys.keys[k], buf, sizeof buf));
                                 if (count > 1)
                                         printf(" x%u", count);
                         }
                         printf("\n  holder      %s\n",
-                               st[i].res.held ? key_name(g, f->key, peer, st[i].res.key, buf, sizeof buf) : "none");
+                               st[i].res.held ? fence_key_describe(g, f->key, peer, st[i].res.key, buf, sizeof buf) : "none");
                         if (st[i].res.held)
                                 printf("  type        %s\n", pr_type_to_string(st[i].res.type) ?: "unknown");
                         printf("  we hold it  %s\n", st[i].holder ? "yes" : "no");

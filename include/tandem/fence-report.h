@@ -17,3 +17,25 @@ void fence_report_print(const struct fence *f, const char *cmd, int r, bool json
  * people). */
 void fence_report_log(const struct fence *f, const char *cmd, const struct log_field *extra, size_t n_extra,
                       bool console);
+
+struct cfg_group;
+struct json_object;
+
+/* Whose key k is: the node's name from the config (self: this node, peer:
+ * the peer's), "this node" or "peer" without a config, or NULL when it is
+ * neither. g may be NULL. */
+const char *fence_key_owner(const struct cfg_group *g, uint64_t self, uint64_t peer, uint64_t k);
+/* "0x… (db1, this node)", "0x… (db2, peer)" or "0x…" into buf; returns buf. */
+char *fence_key_describe(const struct cfg_group *g, uint64_t self, uint64_t peer, uint64_t k, char *buf, size_t n);
+/* How many times keys lists the key at index i, counted at its first copy;
+ * 0 for a later copy (one per I_T nexus registered with it). */
+unsigned fence_key_registrations(const struct pr_keys *keys, uint32_t i);
+
+/* One fence device as read, in the one JSON schema every command prints:
+ * {device, identity, error, generation, keys: [{key, node, self,
+ * registrations}], holder, type, registered, we_hold, holder_node}; with
+ * error set (a string: reason, else strerror), nothing after it. Returns a
+ * new object, or NULL on ENOMEM. */
+struct json_object *fence_dev_json(const char *device, const char *identity, int error, const char *reason,
+                                   const struct pr_keys *keys, const struct pr_reservation *res, bool registered,
+                                   bool holder, const struct cfg_group *g, uint64_t self, uint64_t peer);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tandem/config.h"
 #include "tandem/health.h"
@@ -106,6 +107,13 @@ int gs_read(const struct cfg_group *g, const struct gs_read_opts *o, struct gs_s
 void gs_read_volume(const struct cfg_group *g, struct gs_status *s);
 /* Frees what s holds and zeroes it; accepts NULL. */
 void gs_status_done(struct gs_status *s);
+
+struct json_object;
+/* Prints s on out for people: role, fence devices and keys, RAID, volume,
+ * address, service, peer. */
+void gs_status_print(FILE *out, const struct cfg_group *g, const struct gs_status *s);
+/* Returns s as a new JSON object, or NULL on ENOMEM. */
+struct json_object *gs_status_json(const struct cfg_group *g, const struct gs_status *s);
 
 /* Judges the role from the fence devices and the volume (pure).
  * *ret_reason gets a new string in words (NULL on ENOMEM). Returns the role. */
