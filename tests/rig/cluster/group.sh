@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# tests/rig/cluster/group.sh: tandem group "db" with PostgreSQL in the
-# two-node cluster rig, for the end-to-end test, `make demo` and the
-# failover benchmark. Source it after cluster.sh and tgtd.sh, from bash, in
-# the main shell of the caller.
+# tests/rig/cluster/group.sh: tandem group "db" in the two-node cluster rig,
+# the one setup of every cluster test that runs tandem's units with a fence
+# LUN: the end-to-end test, `make demo` and the failover benchmark (with
+# PostgreSQL), and the units tests (with --no-postgres). Source it after
+# cluster.sh and tgtd.sh, from bash, in the main shell of the caller.
 #
 #   . tests/rig/cluster/cluster.sh
 #   . tests/rig/tgtd.sh
@@ -30,12 +31,25 @@
 #     drop-in setting OCF_RESKEY_sysroot (group_raid_fixture switches it);
 #   - tandem's programs and units, bound read-only from the build and units/.
 #
+# With --no-postgres (the units tests), the service is tandem-rig-db.service
+# instead: a sleep whose working directory is the volume, joined to the group
+# by the same example drop-in; the volume is mounted at /srv/db (stop_timeout
+# 5s) and the shared disk is left blank, as cluster_start made it (there is
+# no data to put on it): the caller makes ext4 LABEL=tandemdb on
+# $CLUSTER_DISK. PostgreSQL stays in the image, unconfigured and stopped.
+#
 # Functions:
-#   group_can_run          what cluster_can_run and tgtd_can_run check, plus
-#                          psql and the built programs; prints why not.
-#   group_rig_start        start it all (above); both nodes unfenced, the
+#   group_can_run [--no-postgres]
+#                          what cluster_can_run and tgtd_can_run check, plus
+#                          psql (not with --no-postgres) and the built
+#                          programs; prints why not.
+#   group_rig_start [--no-postgres] [--no-unfence]
+#                          start it all (above); both nodes unfenced, the
 #                          group stopped on both. Returns non-zero after
-#                          saying why.
+#                          saying why. --no-postgres: the sleep service on
+#                          /srv/db and a blank disk (above). --no-unfence:
+#                          tandem-unfence@db is neither started nor enabled,
+#                          so no key is on the LUN: the caller starts it.
 #   group_rig_stop         client_stop, cluster_stop, tgtd_stop. Trap-safe.
 #   group_conf NODE [KEY=VALUE]...
 #                          (re)write NODE's /etc/tandem/db.conf; KEY=VALUE
@@ -48,6 +62,12 @@
 #   mounted NODE           is the volume mounted on NODE?
 #   addr_up NODE           is the floating address on NODE's eth0?
 #   key_of NODE            NODE's key, as tandem config prints it.
+#   registered_key NODE    NODE's key as NODE's tandem-fence status lists it
+#                          on the LUN ("(NODE, this node)"); empty when it is
+#                          not registered.
+#   journal_has NODE UNIT ERE
+#                          UNIT's journal of NODE's current boot matches the
+#                          extended regex ERE.
 #   pr_keys, pr_holder     the fence LUN's keys / holder, read independently
 #                          (tests/rig/iscsi-pr, from the client namespace).
 #   client_start DIR       a writer in the client namespace: inserts row 1,
@@ -69,8 +89,9 @@
 #                          mounted; prints the intervals; 1 if they overlap.
 #
 # Exported by group_rig_start: GROUP (db), GROUP_ADDR (10.77.0.100),
-# GROUP_PREFIX (24), GROUP_SVC (postgresql@15-main.service), GROUP_LUN,
-# GROUP_MNT (/var/lib/postgresql/15).
+# GROUP_PREFIX (24), GROUP_SVC (postgresql@15-main.service; with
+# --no-postgres tandem-rig-db.service), GROUP_LUN, GROUP_MNT
+# (/var/lib/postgresql/15; with --no-postgres /srv/db).
 
 _GROUP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 GROUP=db
@@ -80,6 +101,9 @@ GROUP_PREFIX=24
 _GROUP_CLIENT_PID=
 _GROUP_CLIENT_DIR=
 _GROUP_EXTRA=
+_GROUP_PG=1
+_GROUP_UNFENCE=1
+_GROUP_STOP_TIMEOUT=20s
 _GROUP_PROGS="tandem tandem-fence tandem-raid tandem-volume tandem-address"
 
 on() { cluster_exec "$@"; }
@@ -90,13 +114,31 @@ key_of() { on "$1" tandem -g "$GROUP" config | sed -n 's/^ *key *= *\(0x[0-9a-f]
 _group_pr() { ip netns exec "$CLUSTER_NETNS" "$_GROUP_ROOT/${BUILD:-build}/rig/iscsi-pr" -r 3 "$GROUP_LUN" "$@"; }
 pr_keys() { _group_pr read-keys | sed -n 's/^key //p' | sort -u | tr '\n' ' '; }
 pr_holder() { _group_pr read-reservation | sed -n 's/^holder \(0x[0-9a-f]*\).*/\1/p'; }
+registered_key() {
+	on "$1" tandem-fence -g "$GROUP" status | sed -n "s/.*\(0x[0-9a-f]\{16\}\) ($1, this node).*/\1/p" | head -n 1
+}
+journal_has() { on "$1" journalctl -b -q -u "$2" | grep -qE -- "$3"; }
+
+# _group_opts ARG...: parse group_can_run's and group_rig_start's options.
+_group_opts() {
+	_GROUP_PG=1 _GROUP_UNFENCE=1
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--no-postgres) _GROUP_PG= ;;
+		--no-unfence) _GROUP_UNFENCE= ;;
+		*) echo "group rig: unknown option '$1'" >&2; return 1 ;;
+		esac
+		shift
+	done
+}
 
 group_can_run() {
 	local b=${BUILD:-build} p why
+	_group_opts "$@" 2>&1 || return 1
 	for p in $_GROUP_PROGS rig/iscsi-pr; do
 		[ -x "$_GROUP_ROOT/$b/$p" ] || { echo "group rig: skip: $b/$p is not built (make)"; return 1; }
 	done
-	command -v psql >/dev/null 2>&1 ||
+	[ -z "$_GROUP_PG" ] || command -v psql >/dev/null 2>&1 ||
 		{ echo "group rig: skip: no psql (package postgresql-client, tools/deps.sh)"; return 1; }
 	why=$(cluster_can_run) || { echo "$why"; return 1; }
 	why=$(tgtd_can_run) || { echo "$why"; return 1; }
@@ -132,7 +174,7 @@ on_degraded = allow
 device = LABEL=tandemdb
 fstype = ext4
 mountpoint = $GROUP_MNT
-stop_timeout = 20s
+stop_timeout = $_GROUP_STOP_TIMEOUT
 
 [service]
 unit = $GROUP_SVC
@@ -160,17 +202,22 @@ group_raid_fixture() {
 	on "$1" sh -c "$(_group_raid_dropin /run/systemd/system "$2")zz-fixture.conf && systemctl daemon-reload"
 }
 
-# _group_node_setup NODE: PostgreSQL's config, the group's config and units.
+# _group_node_setup NODE: PostgreSQL's config (unless --no-postgres), the
+# group's config and units.
 _group_node_setup() {
-	local n=$1
+	local n=$1 pg=: unfence=:
 	group_conf "$n" || return 1
-	on "$n" sh -c "
-		set -e
+	[ -n "$_GROUP_PG" ] && pg="
 		c=/etc/postgresql/15/main
 		printf '%s\n' \"listen_addresses = '$GROUP_ADDR'\" \"cluster_name = '$n'\" >\$c/conf.d/tandem-rig.conf
-		echo 'host all all $CLUSTER_NET.0/24 trust' >>\$c/pg_hba.conf
+		echo 'host all all $CLUSTER_NET.0/24 trust' >>\$c/pg_hba.conf"
+	[ -n "$_GROUP_UNFENCE" ] && unfence="systemctl enable tandem-unfence@$GROUP.service >/dev/null 2>&1"
+	on "$n" sh -c "
+		set -e
+		$pg
+		mkdir -p $GROUP_MNT
 		systemctl add-wants tandem-active@$GROUP.target $GROUP_SVC >/dev/null 2>&1
-		systemctl enable tandem-unfence@$GROUP.service >/dev/null 2>&1
+		$unfence
 		$(_group_raid_dropin /etc/systemd/system clean-raid1)rig.conf
 		systemctl daemon-reload" || return 1
 }
@@ -178,8 +225,20 @@ _group_node_setup() {
 group_rig_start() {
 	local b=${BUILD:-build} p f n
 	local -a binds
+	_group_opts "$@" || return 1
+	if [ -n "$_GROUP_PG" ]; then
+		GROUP_SVC=postgresql@15-main.service GROUP_MNT=/var/lib/postgresql/15 _GROUP_STOP_TIMEOUT=20s
+	else
+		GROUP_SVC=tandem-rig-db.service GROUP_MNT=/srv/db _GROUP_STOP_TIMEOUT=5s
+	fi
 	_GROUP_EXTRA=$(mktemp -d /tmp/tandem-group.XXXXXX) || return 1
-	binds=(--bind-ro "$_GROUP_ROOT/tests/fixtures/md:/opt/tandem-fixtures/md"
+	if [ -z "$_GROUP_PG" ]; then
+		printf '%s\n' '[Unit]' "Description=tandem rig: the group's database (a sleep on the volume)" \
+			'[Service]' "WorkingDirectory=$GROUP_MNT" 'ExecStart=/bin/sleep infinity' \
+			>"$_GROUP_EXTRA/$GROUP_SVC" || return 1
+		binds+=(--bind-ro "$_GROUP_EXTRA/$GROUP_SVC:/etc/systemd/system/$GROUP_SVC")
+	fi
+	binds+=(--bind-ro "$_GROUP_ROOT/tests/fixtures/md:/opt/tandem-fixtures/md"
 	       --bind-ro "$_GROUP_ROOT/units/examples/postgresql-tandem.conf:/etc/systemd/system/$GROUP_SVC.d/tandem.conf")
 	for p in $_GROUP_PROGS; do
 		binds+=(--bind-ro "$_GROUP_ROOT/$b/$p:/usr/sbin/$p")
@@ -198,18 +257,22 @@ group_rig_start() {
 	}
 	GROUP_LUN=$TGTD_URL/1
 	export GROUP GROUP_ADDR GROUP_PREFIX GROUP_SVC GROUP_LUN GROUP_MNT
-	# The volume: ext4, with db1's freshly made PostgreSQL cluster on it.
-	mkfs.ext4 -q -F -L tandemdb "$CLUSTER_DISK" || return 1
-	on db1 sh -c "
-		set -e
-		m=\$(mktemp -d)
-		mount '$CLUSTER_DISK' \$m
-		cp -a $GROUP_MNT/main \$m/
-		chown postgres:postgres \$m
-		umount \$m
-		rmdir \$m" || { echo "group rig: cannot put PostgreSQL's data on the volume" >&2; return 1; }
+	# The volume: ext4, with db1's freshly made PostgreSQL cluster on it
+	# (with --no-postgres, the disk stays blank: the caller makes it).
+	if [ -n "$_GROUP_PG" ]; then
+		mkfs.ext4 -q -F -L tandemdb "$CLUSTER_DISK" || return 1
+		on db1 sh -c "
+			set -e
+			m=\$(mktemp -d)
+			mount '$CLUSTER_DISK' \$m
+			cp -a $GROUP_MNT/main \$m/
+			chown postgres:postgres \$m
+			umount \$m
+			rmdir \$m" || { echo "group rig: cannot put PostgreSQL's data on the volume" >&2; return 1; }
+	fi
 	for n in db1 db2; do
 		_group_node_setup "$n" || { echo "group rig: cannot set up $n" >&2; return 1; }
+		[ -n "$_GROUP_UNFENCE" ] || continue
 		on "$n" systemctl start "tandem-unfence@$GROUP.service" || {
 			echo "group rig: $n: tandem-unfence@$GROUP failed:" >&2
 			on "$n" journalctl -b -q -o cat -u "tandem-unfence@$GROUP.service" | tail -n 5 >&2
