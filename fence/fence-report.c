@@ -132,3 +132,59 @@ struct json_object *fence_dev_json(const char *device, const char *identity, int
         json_object_object_add(x, "holder_node", res->held ? jstr(fence_key_owner(g, self, peer, res->key)) : NULL);
         return x;
 }
+
+void fence_status_print(FILE *out, const struct fence *f, const struct fence_dev_status *st, int r,
+                        const struct cfg_group *g, uint64_t peer) {
+        char buf[128];
+        for (size_t i = 0; i < f->n; i++) {
+                fprintf(out, "%s (%s)\n", st[i].device, st[i].identity);
+                if (st[i].error < 0) {
+                        fprintf(out, "  error: %s\n", strerror(-st[i].error));
+                        continue;
+                }
+                fprintf(out, "  generation  %u\n", st[i].keys.generation);
+                fprintf(out, "  keys       ");
+                if (st[i].keys.n_keys == 0)
+                        fprintf(out, " none");
+                for (uint32_t k = 0; k < st[i].keys.n_keys; k++) {
+                        unsigned count = fence_key_registrations(&st[i].keys, k);
+                        if (count == 0)
+                                continue;
+                        fprintf(out, " %s", fence_key_describe(g, f->key, peer, st[i].keys.keys[k], buf, sizeof buf));
+                        if (count > 1)
+                                fprintf(out, " x%u", count);
+                }
+                fprintf(out, "\n  holder      %s\n",
+                       st[i].res.held ? fence_key_describe(g, f->key, peer, st[i].res.key, buf, sizeof buf) : "none");
+                if (st[i].res.held)
+                        fprintf(out, "  type        %s\n", pr_type_to_string(st[i].res.type) ?: "unknown");
+                fprintf(out, "  we hold it  %s\n", st[i].holder ? "yes" : "no");
+        }
+        for (size_t i = 0; i < f->report.n; i++)
+                if (f->report.steps[i].error)
+                        fprintf(out, "FAILED %s: %s\n", f->report.steps[i].device, f->report.steps[i].action);
+        fprintf(out, "%s\n", r == 0 ? "this node holds the reservation on every device"
+                       : r > 0 ? "this node does not hold the reservation on every device"
+                               : "some devices could not be read");
+}
+
+bool fence_check_device(struct pr_dev *d, enum pr_type type, char *verdict, size_t n) {
+        struct pr_capabilities c = {};
+        struct pr_status st;
+        char buf[160];
+        int r = pr_report_capabilities(d, &c, &st);
+        if (r == -EOPNOTSUPP)
+                snprintf(verdict, n, "no persistent reservations (REPORT CAPABILITIES refused: %s); tandem cannot fence it",
+                         pr_status_describe(&st, r, buf, sizeof buf));
+        else if (r < 0)
+                snprintf(verdict, n, "cannot tell: %s", pr_status_describe(&st, r, buf, sizeof buf));
+        else if (!pr_capabilities_has_type(&c, type))
+                snprintf(verdict, n, "supports persistent reservations, but not %s", pr_type_to_string(type));
+        else {
+                snprintf(verdict, n, "supports persistent reservations and %s%s%s", pr_type_to_string(type),
+                         c.ptpl_c ? "; can persist through power loss (APTPL)" : "",
+                         c.tmv ? "" : " (the device does not list its types)");
+                return true;
+        }
+        return false;
+}

@@ -107,7 +107,6 @@ static void test_barrier(void *userdata) {
 /* Names a key for people: "0x… (db1, this node)". */
 static int cmd_status(struct fence *f, const struct cfg_group *g, uint64_t peer, bool json) {
         struct fence_dev_status *st = calloc(f->n ? f->n : 1, sizeof *st);
-        char buf[128];
         if (!st)
                 return log_error_errno(ENOMEM, "status");
         int r = fence_status(f, st);
@@ -121,38 +120,8 @@ static int cmd_status(struct fence *f, const struct cfg_group *g, uint64_t peer,
                 json_object_object_add(o, "held_everywhere", json_object_new_boolean(r == 0));
                 (void) out_json_print(o);
                 json_object_put(o);
-        } else {
-                for (size_t i = 0; i < f->n; i++) {
-                        printf("%s (%s)\n", st[i].device, st[i].identity);
-                        if (st[i].error < 0) {
-                                printf("  error: %s\n", strerror(-st[i].error));
-                                continue;
-                        }
-                        printf("  generation  %u\n", st[i].keys.generation);
-                        printf("  keys       ");
-                        if (st[i].keys.n_keys == 0)
-                                printf(" none");
-                        for (uint32_t k = 0; k < st[i].keys.n_keys; k++) {
-                                unsigned count = fence_key_registrations(&st[i].keys, k);
-                                if (count == 0)
-                                        continue;
-                                printf(" %s", fence_key_describe(g, f->key, peer, st[i].keys.keys[k], buf, sizeof buf));
-                                if (count > 1)
-                                        printf(" x%u", count);
-                        }
-                        printf("\n  holder      %s\n",
-                               st[i].res.held ? fence_key_describe(g, f->key, peer, st[i].res.key, buf, sizeof buf) : "none");
-                        if (st[i].res.held)
-                                printf("  type        %s\n", pr_type_to_string(st[i].res.type) ?: "unknown");
-                        printf("  we hold it  %s\n", st[i].holder ? "yes" : "no");
-                }
-                for (size_t i = 0; i < f->report.n; i++)
-                        if (f->report.steps[i].error)
-                                printf("FAILED %s: %s\n", f->report.steps[i].device, f->report.steps[i].action);
-                printf("%s\n", r == 0 ? "this node holds the reservation on every device"
-                               : r > 0 ? "this node does not hold the reservation on every device"
-                                       : "some devices could not be read");
-        }
+        } else
+                fence_status_print(stdout, f, st, r, g, peer);
         fence_dev_status_done(st, f->n);
         free(st);
         return r < 0 ? EXIT_FAILED : r > 0 ? EXIT_NOT_HELD : EXIT_OK;
@@ -163,26 +132,8 @@ static int cmd_check(struct fence *f, bool json) {
         int ret = EXIT_OK;
         for (size_t i = 0; i < f->n; i++) {
                 struct pr_dev *d = f->devs[i];
-                struct pr_capabilities c = {};
-                struct pr_status st;
-                char buf[160], verdict[256];
-                int r = pr_report_capabilities(d, &c, &st);
-                bool ok = false;
-                if (r == -EOPNOTSUPP)
-                        snprintf(verdict, sizeof verdict,
-                                 "no persistent reservations (REPORT CAPABILITIES refused: %s); tandem cannot fence it",
-                                 pr_status_describe(&st, r, buf, sizeof buf));
-                else if (r < 0)
-                        snprintf(verdict, sizeof verdict, "cannot tell: %s", pr_status_describe(&st, r, buf, sizeof buf));
-                else if (!pr_capabilities_has_type(&c, f->type))
-                        snprintf(verdict, sizeof verdict, "supports persistent reservations, but not %s",
-                                 pr_type_to_string(f->type));
-                else {
-                        ok = true;
-                        snprintf(verdict, sizeof verdict, "supports persistent reservations and %s%s%s",
-                                 pr_type_to_string(f->type), c.ptpl_c ? "; can persist through power loss (APTPL)" : "",
-                                 c.tmv ? "" : " (the device does not list its types)");
-                }
+                char verdict[256];
+                bool ok = fence_check_device(d, f->type, verdict, sizeof verdict);
                 if (!ok)
                         ret = EXIT_FAILED;
                 if (json) {

@@ -39,3 +39,12 @@ unsigned fence_key_registrations(const struct pr_keys *keys, uint32_t i);
 struct json_object *fence_dev_json(const char *device, const char *identity, int error, const char *reason,
                                    const struct pr_keys *keys, const struct pr_reservation *res, bool registered,
                                    bool holder, const struct cfg_group *g, uint64_t self, uint64_t peer);
+
+/* Prints what fence_status() read (st, f->n entries; r its return) on out
+ * for people: each device's generation, keys, holder, type, and a verdict. */
+void fence_status_print(FILE *out, const struct fence *f, const struct fence_dev_status *st, int r,
+                        const struct cfg_group *g, uint64_t peer);
+/* Asks d whether it does persistent reservations of type (REPORT
+ * CAPABILITIES), for `tandem-fence check`. Returns true when it does; verdict
+ * gets the answer in words either way. */
+bool fence_check_device(struct pr_dev *d, enum pr_type type, char *verdict, size_t n);
