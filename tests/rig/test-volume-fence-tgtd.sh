@@ -65,7 +65,27 @@ if [ "$rc" -eq 0 ] && findmnt -n -o SOURCE "$MNT" | grep -qx "$LOOP_DEV"; then
 else
 	fail "mount while holding: exit $rc: $(tr '\n' ' ' <"$WORK/m2")"
 fi
+# I5, in the release itself: while the volume is mounted here, tandem-fence
+# release refuses and the reservation stays; once unmounted, it releases.
+"${F1[@]}" --log-target console release >"$WORK/r1" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "NOT releasing the reservation (I5)" "$WORK/r1" &&
+	"$BUILD/tandem-fence" -q -c "$WORK/db1.conf" status >/dev/null; then
+	pass "release while mounted: refused (exit $rc), db1 still holds the reservation"
+else
+	fail "release while mounted: exit $rc: $(tr '\n' ' ' <"$WORK/r1")"
+fi
 "${V1[@]}" umount >/dev/null 2>&1 || fail "umount"
+"${F1[@]}" release >"$WORK/r2" 2>&1
+rc=$?
+"$BUILD/tandem-fence" -q -c "$WORK/db1.conf" status >/dev/null
+src=$?
+if [ "$rc" -eq 0 ] && [ "$src" -eq 3 ]; then
+	pass "release once unmounted: done, db1 no longer holds it (status exit $src)"
+else
+	fail "release once unmounted: exit $rc, status exit $src: $(tr '\n' ' ' <"$WORK/r2")"
+fi
+"${F1[@]}" takeover >/dev/null || fail "db1 takeover again"
 
 "${F2[@]}" takeover >/dev/null || fail "db2 takeover (fencing db1)"
 "${V1[@]}" mount >"$WORK/m3" 2>&1
