@@ -33,10 +33,12 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PROG_PKGS  := $(filter-out libiscsi,$(PKGS))
 PROG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PROG_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBSYSTEMD_SONAME := $(shell objdump -p $$($(PKG_CONFIG) --variable=libdir libsystemd 2>/dev/null)/libsystemd.so 2>/dev/null | awk '/SONAME/ {print $$2}')
 LIBISCSI_SONAME := $(shell objdump -p $$($(PKG_CONFIG) --variable=libdir libiscsi 2>/dev/null)/libiscsi.so 2>/dev/null | awk '/SONAME/ {print $$2}')
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTANDEM_VERSION='"$(VERSION)"' \
               $(if $(LIBISCSI_SONAME),-DLIBISCSI_SONAME='"$(LIBISCSI_SONAME)"') \
+              $(if $(LIBSYSTEMD_SONAME),-DLIBSYSTEMD_SONAME='"$(LIBSYSTEMD_SONAME)"') \
               -Iinclude $(PKG_CFLAGS) -MMD -MP
 
 # Programs: each is one main source, named after the program:

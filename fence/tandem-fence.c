@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 
 #include "tandem/fence-report.h"
 #include "tandem/cli.h"
@@ -19,6 +17,7 @@
 #include "tandem/fence.h"
 #include "tandem/group.h"
 #include "tandem/key.h"
+#include "tandem/sd-lazy.h"
 #include "tandem/util.h"
 
 /* Exit codes beyond the shared ones (documented in tandem-fence(8)). */
@@ -177,24 +176,15 @@ static char *watch_target(const struct cli_common *c, const char *path) {
         return t;
 }
 
-/* Asks systemd to stop unit (StopUnit, mode "replace"). Returns 0 or -errno. */
+/* Asks systemd to stop unit (StopUnit, mode "replace"). Returns 0 or -errno (logged). */
 static int stop_unit(const char *unit) {
-        sd_bus *bus = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r = sd_bus_open_system(&bus);
-        if (r >= 0)
-                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                       "org.freedesktop.systemd1.Manager", "StopUnit", &e, NULL, "ss", unit,
-                                       "replace");
+        _cleanup_free_ char *err = NULL;
+        int r = sdl_stop_unit(unit, &err);
         if (r < 0)
-                log_error_errno(r, "cannot stop %s%s%s", unit, e.message ? ": " : "", e.message ? e.message : "");
-        sd_bus_error_free(&e);
-        sd_bus_flush_close_unref(bus);
+                log_error_errno(r, "cannot stop %s%s%s", unit, err ? ": " : "", err ? err : "");
         return r;
 }
 
-/* Reads the keys on device i, reopening it once when its session broke.
- * Returns 1 when our key is there, 0 when it is not, -errno on error. */
 /* The self-fence loop (I4) behind tandem-watch@.service. Our key must be on
  * ALL devices. A read error is retried within the interval; one that lasts
  * the whole interval counts as a loss. */
@@ -240,13 +230,13 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
                                    "round %u: %s: %s: this node must stop writing%s%s", rounds + 1,
                                    f->devs[lost_dev]->name, lost_why, target ? "; stopping " : "",
                                    target ? target : "");
-                        (void) sd_notifyf(false, "STATUS=%s on %s; self-fencing", lost_why, f->devs[lost_dev]->name);
+                        (void) sdl_notifyf("STATUS=%s on %s; self-fencing", lost_why, f->devs[lost_dev]->name);
                         if (target)
                                 (void) stop_unit(target);
                         ret = lost_err ? EXIT_FAILED : EXIT_FENCED;
                         break;
                 }
-                (void) sd_notifyf(false, "%sWATCHDOG=1\nSTATUS=key %s present on all %zu devices (round %u)",
+                (void) sdl_notifyf("%sWATCHDOG=1\nSTATUS=key %s present on all %zu devices (round %u)",
                                   rounds == 0 ? "READY=1\n" : "", key_format(f->key, kb), f->n, rounds + 1);
                 if (rounds == 0)
                         log_info("key %s present on all %zu devices", key_format(f->key, kb), f->n);
@@ -270,9 +260,9 @@ static int unfenced(const struct cfg_group *g, const char *cmd) {
                 }
         if (strcmp(cmd, "watch") == 0) {
                 log_warning("%s has no [fence] section: this group runs UNFENCED; nothing to watch", g->path);
-                (void) sd_notify(false, "READY=1\nSTATUS=unfenced: no fence devices to watch");
+                (void) sdl_notify("READY=1\nSTATUS=unfenced: no fence devices to watch");
                 for (;;) {
-                        (void) sd_notify(false, "WATCHDOG=1");
+                        (void) sdl_notify("WATCHDOG=1");
                         sleep_usec(g->fence.watch_interval);
                 }
         }

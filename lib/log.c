@@ -7,11 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <systemd/sd-journal.h>
-#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "tandem/log.h"
+#include "tandem/sd-lazy.h"
 
 static const char *log_ident = "tandem";
 static int log_max_level = LOG_INFO;
@@ -81,7 +80,7 @@ static const char *own_unit(void) {
         static char *unit;
         if (!looked) {
                 looked = true;
-                if (sd_pid_get_unit(0, &unit) < 0)
+                if (sdl_pid_get_unit(0, &unit) < 0)
                         unit = NULL;
         }
         return unit;
@@ -114,7 +113,7 @@ static void journal_send(int level, int err, const char *message_id, const struc
                         n++;
         for (size_t i = 0; i < n; i++)
                 iov[i] = (struct iovec) { .iov_base = strs[i], .iov_len = strlen(strs[i]) };
-        (void) sd_journal_sendv(iov, (int) n);
+        (void) sdl_journal_sendv(iov, (int) n);
         for (size_t i = 0; i < n; i++)
                 free(strs[i]);
 }
