@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tandem/fence.h"
 #include "tandem/key.h"
+#include "tandem/util.h"
 
 static void vstep(struct fence *f, const char *device, int error, bool warning, const char *fmt, va_list ap)
         _printf_(5, 0);
@@ -131,32 +133,72 @@ static int snapshot(struct fence *f, struct pr_dev *d, struct pr_keys *keys, str
         return 0;
 }
 
+/* How many registrations (I_T nexuses) hold key k. */
+static uint32_t key_copies(const struct pr_keys *keys, uint64_t k) {
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < keys->n_keys; i++)
+                n += keys->keys[i] == k;
+        return n;
+}
+
 /* On transports where a registration belongs to one login session (tgtd:
  * each run of a tool is a new I_T nexus), register this session too, but
  * only while our key is still registered: a node that was fenced must not
- * register itself back. Other sessions registered with our key (a data
- * path, an earlier run) are left alone. */
+ * register itself back (I7). Other sessions registered with our key (a data
+ * path, an earlier run) are left alone.
+ *
+ * READ KEYS and REGISTER are two commands: a peer's PREEMPT between them
+ * removes our key from every nexus, and our REGISTER would then bring the
+ * fenced node back. So the keys are read again after the REGISTER: our key
+ * must now hold exactly one registration more than before. A preempt in
+ * between leaves it only the one we just made; then this session's
+ * registration is undone, and the next look finds the key gone: fenced.
+ * Other nodes registering meanwhile do not matter. Any other count (one of
+ * our own processes registering at the same moment) is undone too and
+ * looked at again, after a short pause that differs between processes. */
+#define REBIND_TRIES 5
 static int rebind(struct fence *f, struct pr_dev *d) {
-        struct pr_keys keys = {};
-        struct pr_status st;
         char kb[KEY_STRING_MAX];
         int r;
 
         if (!d->session_bound)
                 return 0;
-        r = pr_read_keys(d, &keys, &st);
-        if (r < 0)
-                return fail(f, d, r, &st, "READ KEYS");
-        bool present = pr_keys_contain(&keys, f->key);
-        pr_keys_done(&keys);
-        if (!present) {
-                step(f, d, -EPERM, false, "our key %s is not registered: this node is fenced", key_format(f->key, kb));
-                return -EPERM;
+        for (unsigned attempt = 0; attempt < REBIND_TRIES; attempt++) {
+                struct pr_keys keys = {};
+                struct pr_status st;
+                if (attempt > 0)
+                        (void) sleep_usec((usec_t) (1000 + (now(CLOCK_MONOTONIC) ^ (usec_t) getpid() * 7919) % 20000));
+                r = pr_read_keys(d, &keys, &st);
+                if (r < 0)
+                        return fail(f, d, r, &st, "READ KEYS");
+                uint32_t before = key_copies(&keys, f->key);
+                pr_keys_done(&keys);
+                if (before == 0) {
+                        step(f, d, -EPERM, false, "our key %s is not registered: this node is fenced",
+                             key_format(f->key, kb));
+                        return -EPERM;
+                }
+                r = pr_register(d, 0, f->key, true, f->flags, &st);
+                if (r < 0)
+                        return fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY (this session)");
+                r = pr_read_keys(d, &keys, &st);
+                if (r < 0) {
+                        (void) pr_register(d, 0, 0, true, 0, &st);
+                        return fail(f, d, r, &st, "READ KEYS (after registering this session)");
+                }
+                uint32_t after = key_copies(&keys, f->key);
+                pr_keys_done(&keys);
+                if (after == before + 1)
+                        return 0;
+                /* Perhaps a preempt of our key came between: take this
+                 * session's registration back, and look again. */
+                r = pr_register(d, 0, 0, true, 0, &st);
+                if (r < 0)
+                        return fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY 0 (undoing this session's "
+                                    "registration)");
         }
-        r = pr_register(d, 0, f->key, true, f->flags, &st);
-        if (r < 0)
-                return fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY (this session)");
-        return 0;
+        step(f, d, -EAGAIN, false, "the registrations kept changing while this session registered; gave up");
+        return -EAGAIN;
 }
 
 /* Undoes rebind() when we find our reservation taken while we worked: the
@@ -428,14 +470,22 @@ out:
 }
 
 /* Runs op on every device, each bound to this session first (rebind),
- * going on past a failing device; returns the first -errno, or 0. */
+ * going on past a failing device; returns the first -errno, or 0. With
+ * first_decides, a failure on the first device (in identity order) stops
+ * there and touches no other (I3: in a fence race over several LUNs, the
+ * node that loses the first one must not take the second). */
 static int for_each_bound(struct fence *f, int (*op)(struct fence *f, struct pr_dev *d, const void *arg),
-                          const void *arg) {
+                          const void *arg, bool first_decides) {
         int ret = 0;
         for (size_t i = 0; i < f->n; i++) {
                 int r = rebind(f, f->devs[i]);
                 if (r == 0)
                         r = op(f, f->devs[i], arg);
+                if (r < 0 && i == 0 && first_decides && f->n > 1) {
+                        step(f, f->devs[0], r, false, "the first device decides: stopped here, the other %zu "
+                             "device%s not touched", f->n - 1, f->n == 2 ? " was" : "s were");
+                        return r;
+                }
                 ret = ret ?: r;
         }
         return ret;
@@ -472,7 +522,7 @@ static int release_one(struct fence *f, struct pr_dev *d, const void *arg) {
 }
 
 int fence_release(struct fence *f) {
-        return for_each_bound(f, release_one, NULL);
+        return for_each_bound(f, release_one, NULL, false);
 }
 
 /* I2 after a preempt: the victim's key is gone, and a reservation is held,
@@ -490,7 +540,7 @@ static int preempt_verify(struct fence *f, struct pr_dev *d, uint64_t victim) {
         pr_keys_done(&keys);
         if (left) {
                 step(f, d, -EBADE, false, "verify: %s is still registered", key_format(victim, vb));
-                return -EBADE;
+                return -EEXIST;
         }
         if (!res.held) {
                 r = pr_reserve(d, f->key, f->type, &st);
@@ -511,14 +561,29 @@ static int preempt_verify(struct fence *f, struct pr_dev *d, uint64_t victim) {
         return 0;
 }
 
+/* Preempts victim on d and verifies. A victim seen registered again right
+ * after our PREEMPT may be a new session of it that registered in the same
+ * moment and takes its registration back once it sees it was fenced (I7,
+ * rebind()); it is preempted again, a bounded number of times. */
+#define PREEMPT_TRIES 3
 static int preempt_verified(struct fence *f, struct pr_dev *d, const void *arg) {
         uint64_t victim = *(const uint64_t *) arg;
-        int r = preempt_one(f, d, victim, true);
-        return r < 0 ? r : preempt_verify(f, d, victim);
+        int r = 0;
+        for (unsigned attempt = 0; attempt < PREEMPT_TRIES; attempt++) {
+                if (attempt > 0)
+                        (void) sleep_usec(5 * USEC_PER_MSEC);
+                r = preempt_one(f, d, victim, true);
+                if (r < 0)
+                        return r;
+                r = preempt_verify(f, d, victim);
+                if (r != -EEXIST)
+                        return r;
+        }
+        return -EBADE;
 }
 
 int fence_preempt(struct fence *f, uint64_t victim) {
-        return for_each_bound(f, preempt_verified, &victim);
+        return for_each_bound(f, preempt_verified, &victim, true);
 }
 
 static int unregister_one(struct fence *f, struct pr_dev *d, const void *arg) {
@@ -532,7 +597,7 @@ static int unregister_one(struct fence *f, struct pr_dev *d, const void *arg) {
 }
 
 int fence_unregister(struct fence *f) {
-        return for_each_bound(f, unregister_one, NULL);
+        return for_each_bound(f, unregister_one, NULL, false);
 }
 
 static int clear_one(struct fence *f, struct pr_dev *d, const void *arg) {
@@ -546,7 +611,7 @@ static int clear_one(struct fence *f, struct pr_dev *d, const void *arg) {
 }
 
 int fence_clear(struct fence *f) {
-        return for_each_bound(f, clear_one, NULL);
+        return for_each_bound(f, clear_one, NULL, false);
 }
 
 int fence_status(struct fence *f, struct fence_dev_status *ret) {

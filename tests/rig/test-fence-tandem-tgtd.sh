@@ -183,6 +183,75 @@ for lun in 1 2; do
 		fail "LUN $lun: after db1's attempt: $(tr '\n' ' ' <<<"$KEYS")"
 done
 
+# A Pacemaker fence race over two LUNs (each node's fenced orders an off of
+# the other at once): the first device in identity order decides (I3), so
+# exactly one off succeeds, and the winner's key alone is left on both LUNs.
+# Without that rule each node could win one LUN, both fail, and neither
+# could ever win.
+say "fence races over 2 LUNs: exactly one winner each time"
+RACES=${FENCE_RACES:-20}
+K0=0x7e57000000000001      # the checker's own key, to clear the LUNs
+# clear_lun LUN: remove every key and the reservation, as a third initiator
+# (one session: tgtd ties a registration to the session that made it).
+clear_lun() {
+	local out
+	out=$(printf 'register %s\nclear %s\n' "$K0" "$K0" | "$PR" -t 10 -r 3 "$TGTD_URL/$1" session 2>&1)
+	[ "$(grep -c '^ok' <<<"$out")" -eq 2 ] || { echo "     clear LUN $1: $out"; return 1; }
+}
+race_input() { # race_input NODE PLUG FILE
+	{
+		printf 'devices=%s\ncluster=erp\nnodename=%s\n' "$DEVICES" "$1"
+		printf 'initiator=%s:%s\nio_timeout=%s\naction=off\nplug=%s\n' "$IQN_PREFIX" "$1" "$IO_TIMEOUT" "$2"
+	} >"$3"
+}
+race_input db1 db2 "$WORK/race1"
+race_input db2 db1 "$WORK/race2"
+one=0 bad=0
+for ((i = 1; i <= RACES; i++)); do
+	for lun in 1 2; do
+		clear_lun "$lun" || die "race $i: cannot clear LUN $lun"
+	done
+	agent db1 action=on plug=db1 >"$WORK/on.out" 2>&1 && agent db2 action=on plug=db2 >>"$WORK/on.out" 2>&1 || { cat "$WORK/on.out"; die "race $i: unfence"; }
+	$FT <"$WORK/race1" >"$WORK/race1.out" 2>&1 &
+	p1=$!
+	$FT <"$WORK/race2" >"$WORK/race2.out" 2>&1 &
+	p2=$!
+	wait "$p1"
+	r1=$?
+	wait "$p2"
+	r2=$?
+	winner=
+	if [ "$r1" -eq 0 ] && [ "$r2" -ne 0 ]; then winner=$KEY1 loser=$KEY2
+	elif [ "$r2" -eq 0 ] && [ "$r1" -ne 0 ]; then winner=$KEY2 loser=$KEY1
+	fi
+	ok=0
+	if [ -n "$winner" ]; then
+		ok=1
+		for lun in 1 2; do
+			keys "$lun" && has "$winner" && ! has "$loser" || ok=0
+		done
+	fi
+	if [ "$ok" -eq 1 ]; then
+		one=$((one + 1))
+	else
+		bad=$((bad + 1))
+		echo "     race $i: db1's off exit $r1, db2's off exit $r2; LUN keys: $(keys 1; tr '\n' ' ' <<<"$KEYS") / $(keys 2; tr '\n' ' ' <<<"$KEYS")"
+		sed 's/^/     db1 | /' "$WORK/race1.out" | tail -n 5
+		sed 's/^/     db2 | /' "$WORK/race2.out" | tail -n 5
+	fi
+done
+if [ "$bad" -eq 0 ]; then
+	pass "$RACES fence races over 2 LUNs: exactly one off succeeded each time, its key alone left on both LUNs"
+else
+	fail "$bad of $RACES fence races did not end with exactly one winner holding both LUNs"
+fi
+# Leave both nodes registered again, db2 holding, for what follows.
+for lun in 1 2; do
+	clear_lun "$lun"
+done
+agent db1 action=on plug=db1 >/dev/null 2>&1 && agent db2 action=on plug=db2 >/dev/null 2>&1 && agent db2 action=off plug=db1 >/dev/null 2>&1 &&
+	agent db1 action=on plug=db1 >/dev/null 2>&1 || true
+
 say "tgtd frozen (SIGSTOP): status must fail, not hang"
 kill -STOP "$TGTD_PID" && STOPPED=1
 # A guard against a hang only (tests carry no timing thresholds): the agent

@@ -24,6 +24,20 @@
 static const uint8_t keys_both[] = { 0, 0, 0, 2, 0, 0, 0, 16,
                                      0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
                                      0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+/* Our key on one more nexus (this session's registration) and the peer's. */
+static const uint8_t keys_both_g3[] = { 0, 0, 0, 3, 0, 0, 0, 24,
+                                        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                        0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+                                        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+/* Our key on two nexuses (an earlier session and a data path) and the
+ * peer's; then, after a preempt and our new session's REGISTER, ours once. */
+static const uint8_t keys_us_twice[] = { 0, 0, 0, 2, 0, 0, 0, 24,
+                                         0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                         0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                         0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+static const uint8_t keys_us_peer[] = { 0, 0, 0, 4, 0, 0, 0, 16,
+                                        0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+                                        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
 static const uint8_t keys_us[] = { 0, 0, 0, 3, 0, 0, 0, 8, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
 static const uint8_t keys_peer[] = { 0, 0, 0, 3, 0, 0, 0, 8, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
 /* READ RESERVATION: none; held by us (type 5); held by the peer (type 5). */
@@ -229,7 +243,8 @@ static void test_verify_fails(void **state) {
 static void test_session_rebind(void **state) {
         static const struct mock_step s[] = {
                 GOOD_IN(0, keys_both), GOOD_IN(1, res_none),
-                GOOD_IN(0, keys_both), GOOD_OUT(6), /* this session registers too */
+                GOOD_IN(0, keys_both), GOOD_OUT(6), /* this session registers too, */
+                GOOD_IN(0, keys_both_g3),           /* and nothing else happened meanwhile */
                 GOOD_IN(1, res_none), GOOD_OUT(1),
                 GOOD_IN(0, keys_both), GOOD_IN(1, res_us),
         };
@@ -246,11 +261,36 @@ static void test_session_rebind(void **state) {
         fence_done(&f);
 }
 
+/* I7 in a new session: the peer preempts us between our READ KEYS and our
+ * REGISTER. Our key then holds only the registration this session just
+ * made, not one more than before (here: our key twice before, by an earlier
+ * session and the data path; once after), so this session's registration
+ * is taken back (REGISTER AND IGNORE with key 0), and the next look finds
+ * our key gone: fenced, nothing done. Before, the REGISTER alone brought
+ * the fenced node back. */
+static void test_session_rebind_preempted_meanwhile(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_us_twice), GOOD_OUT(6),
+                GOOD_IN(0, keys_us_peer),               /* one copy of ours: preempted, then ours: undo */
+                GOOD_OUT(6),
+                GOOD_IN(0, keys_peer),                  /* our key is gone: fenced */
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), true);
+        assert_int_equal(fence_release(&f), -EPERM);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        static const uint8_t undo[24] = { 0 };  /* REGISTER AND IGNORE: service action key 0 */
+        assert_memory_equal(mock_last_params(f.devs[0]), undo, 24);
+        assert_true(report_has("this node is fenced", false));
+        fence_done(&f);
+}
+
 /* RELEASE from a new session leaves a reservation held through an earlier
  * one (tgtd): PREEMPT of our own key moves it here, then RELEASE. */
 static void test_release_other_session(void **state) {
         static const struct mock_step s[] = {
                 GOOD_IN(0, keys_both), GOOD_OUT(6),     /* rebind */
+                GOOD_IN(0, keys_both_g3),
                 GOOD_OUT(2), GOOD_IN(1, res_us),        /* RELEASE did nothing */
                 GOOD_OUT(4), GOOD_OUT(2), GOOD_IN(1, res_none),
         };
@@ -294,12 +334,43 @@ static void test_unfence(void **state) {
         fence_done(&f);
 }
 
+/* The peer's key is still there after PREEMPT: preempted again (it may be a
+ * new session of the peer's that registered in the same moment), three
+ * times in all, then a failure. */
 static void test_preempt_verified(void **state) {
-        static const struct mock_step s[] = { GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none) };
+        static const struct mock_step s[] = {
+                GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none),
+                GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none),
+                GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none),
+        };
         (void) state;
         setup_one(s, ELEMENTSOF(s), false);
         assert_int_equal(fence_preempt(&f, PEER), -EBADE); /* the peer's key is still there */
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
         assert_true(report_has("still registered", false));
+        fence_done(&f);
+}
+
+/* I3 for preempt: in a fence race over two LUNs, the node whose PREEMPT
+ * meets RESERVATION CONFLICT on the first device (the other node fenced it
+ * first) stops there; the second device's script is empty, so any command
+ * to it would fail the test. Before, it went on and could take LUN 2. */
+static void test_preempt_first_device_decides(void **state) {
+        static const struct mock_step first[] = {
+                CONFLICT(OUT, 5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_peer), /* we are the fenced one */
+        };
+        struct pr_dev **devs = calloc(2, sizeof *devs);
+        (void) state;
+        assert_non_null(devs);
+        assert_int_equal(mock_open("lun1", "naa.1", first, ELEMENTSOF(first), false, &devs[0]), 0);
+        assert_int_equal(mock_open("lun2", "naa.2", NULL, 0, false, &devs[1]), 0);
+        assert_int_equal(fence_init(&f, devs, 2, US, PR_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY, 0), 0);
+        assert_int_equal(fence_preempt(&f, PEER), -EBADE);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(first));
+        assert_int_equal(mock_steps_used(f.devs[1]), 0);
+        for (size_t i = 0; i < f.report.n; i++)
+                assert_string_not_equal(f.report.steps[i].device, "lun2");     /* nothing was sent to it */
+        assert_true(report_has("the first device decides", false));
         fence_done(&f);
 }
 
@@ -375,6 +446,8 @@ int main(void) {
                 cmocka_unit_test(test_same_lu_twice),
                 cmocka_unit_test(test_verify_fails),
                 cmocka_unit_test(test_session_rebind),
+                cmocka_unit_test(test_session_rebind_preempted_meanwhile),
+                cmocka_unit_test(test_preempt_first_device_decides),
                 cmocka_unit_test(test_release_other_session),
                 cmocka_unit_test(test_unfence),
                 cmocka_unit_test(test_unfence_no_pr),
