@@ -586,13 +586,33 @@ int fence_preempt(struct fence *f, uint64_t victim) {
         return for_each_bound(f, preempt_verified, &victim, true);
 }
 
+/* Removes our key from every nexus, and reads back that it is gone. Where a
+ * registration belongs to a session (tgtd), earlier sessions of ours (an
+ * earlier run, a data path) hold it too: PREEMPT of our own key from this
+ * session removes those first (SPC-4 5.12.11.2.3), then this one goes. */
 static int unregister_one(struct fence *f, struct pr_dev *d, const void *arg) {
+        struct pr_keys keys = {};
         struct pr_status st;
         (void) arg;
-        int r = pr_register(d, 0, 0, true, 0, &st);
+        int r;
+        if (d->session_bound) {
+                r = pr_preempt(d, f->key, f->key, f->type, false, &st);
+                if (r < 0)
+                        return fail(f, d, r, &st, "PREEMPT of our own key (its other sessions)");
+        }
+        r = pr_register(d, 0, 0, true, 0, &st);
         if (r < 0)
                 return fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY 0 (unregister)");
-        step(f, d, 0, false, "unregistered");
+        r = pr_read_keys(d, &keys, &st);
+        if (r < 0)
+                return fail(f, d, r, &st, "READ KEYS (after unregistering)");
+        bool left = pr_keys_contain(&keys, f->key);
+        pr_keys_done(&keys);
+        if (left) {
+                step(f, d, -EBADE, false, "unregistered this session, but our key is still registered on another");
+                return -EBADE;
+        }
+        step(f, d, 0, false, "unregistered; our key is gone");
         return 0;
 }
 

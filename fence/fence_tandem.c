@@ -4,10 +4,12 @@
  * metadata/validate-all). A thin main over fence/fa-stdin.c (the input) and
  * fence/fence.c (the fencing). See fence_tandem(8). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -331,11 +333,19 @@ int main(int argc, char **argv) {
         }
         enum log_target target = LOG_TARGET_AUTO;
         if (req.debug_file) {
-                if (!freopen(req.debug_file, "a", stderr)) {
-                        fprintf(stdout, "fence_tandem: debug_file: cannot open %s: %s\n", req.debug_file,
-                                strerror(errno));
+                /* Never through a symlink (a planted link would make root
+                 * append to any file), and only to a regular file. */
+                int fd = open(req.debug_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+                struct stat dst;
+                if (fd < 0 || fstat(fd, &dst) < 0 || !S_ISREG(dst.st_mode) || dup2(fd, STDERR_FILENO) < 0) {
+                        int e = errno;
+                        fprintf(stdout, "fence_tandem: debug_file: cannot use %s: %s\n", req.debug_file,
+                                fd >= 0 && !S_ISREG(dst.st_mode) ? "not a regular file"
+                                : e == ELOOP ? "it is a symbolic link" : strerror(e));
+                        safe_close(fd);
                         return FA_EXIT_ERROR;
                 }
+                safe_close(fd);
                 setvbuf(stderr, NULL, _IOLBF, 0);
                 target = LOG_TARGET_CONSOLE;
         }

@@ -88,14 +88,36 @@ static int pr_in(struct pr_dev *d, enum pr_in_sa sa, uint8_t *buf, size_t len, s
         return scsi_exec(d, &c, st);
 }
 
+/* READ KEYS. A key list longer than the buffer is never taken as complete:
+ * it is read again with room for every key the ADDITIONAL LENGTH names (up
+ * to the 16-bit ALLOCATION LENGTH's 65535 bytes, 8190 keys), and a list
+ * that outgrows even that is an error (I2: a victim's key could be in the
+ * part not read). */
+#define PR_IN_ALLOC_MAX 65535
 static int scsi_read_keys(struct pr_dev *d, struct pr_keys *ret, struct pr_status *st) {
-        _cleanup_free_ uint8_t *buf = malloc(PR_IN_ALLOC);
-        if (!buf)
-                return -ENOMEM;
-        int r = pr_in(d, PR_IN_READ_KEYS, buf, PR_IN_ALLOC, st);
-        if (r < 0)
-                return r;
-        return pr_decode_read_keys(buf, PR_IN_ALLOC, ret);
+        size_t len = PR_IN_ALLOC;
+        for (int pass = 0; pass < 3; pass++) {
+                _cleanup_free_ uint8_t *buf = malloc(len);
+                struct pr_keys keys = {};
+                if (!buf)
+                        return -ENOMEM;
+                int r = pr_in(d, PR_IN_READ_KEYS, buf, len, st);
+                if (r < 0)
+                        return r;
+                r = pr_decode_read_keys(buf, len, &keys);
+                if (r < 0)
+                        return r;
+                if (keys.n_keys >= keys.n_keys_total) {
+                        *ret = keys;
+                        return 0;
+                }
+                size_t want = 8 + (size_t) keys.n_keys_total * 8;
+                pr_keys_done(&keys);
+                if (len >= PR_IN_ALLOC_MAX)
+                        return -E2BIG;
+                len = want > PR_IN_ALLOC_MAX ? PR_IN_ALLOC_MAX : want;
+        }
+        return -E2BIG;
 }
 
 static int scsi_read_reservation(struct pr_dev *d, struct pr_reservation *ret, struct pr_status *st) {

@@ -58,17 +58,30 @@ int group_interlock_fence(struct fence *f, char **ret_reason) {
         if (!st)
                 return -ENOMEM;
         int r = fence_status(f, st);
-        for (size_t i = 0; i < f->n; i++)
-                if (st[i].error < 0 || !st[i].holder) {
-                        size_t len = strlen(held);
-                        snprintf(held + len, sizeof held - len, "%s%s (%s)", len ? ", " : "", st[i].device,
-                                 st[i].error < 0 ? strerror(-st[i].error)
-                                 : !st[i].registered ? "our key is not registered: this node is fenced"
-                                                     : "not held by this node");
-                }
+        bool wrong_type = false;
+        for (size_t i = 0; i < f->n; i++) {
+                char why[160];
+                if (st[i].error < 0)
+                        snprintf(why, sizeof why, "%s", strerror(-st[i].error));
+                else if (!st[i].registered)
+                        snprintf(why, sizeof why, "our key is not registered: this node is fenced");
+                else if (!st[i].holder)
+                        snprintf(why, sizeof why, "not held by this node");
+                else if (st[i].res.type != f->type) {
+                        /* Held, but of another type than the group's: under
+                         * write exclusive (type 1), say, the peer's writes
+                         * are not rejected at all. */
+                        snprintf(why, sizeof why, "held as %s, not %s",
+                                 pr_type_to_string(st[i].res.type) ?: "an unknown type", pr_type_to_string(f->type));
+                        wrong_type = true;
+                } else
+                        continue;
+                size_t len = strlen(held);
+                snprintf(held + len, sizeof held - len, "%s%s (%s)", len ? ", " : "", st[i].device, why);
+        }
         fence_dev_status_done(st, f->n);
         free(st);
-        if (r == 0 && f->n > 0)
+        if (r == 0 && f->n > 0 && !wrong_type)
                 return 1;
         set_reason(ret_reason, "%s", f->n > 0 ? held : "no fence devices");
         return 0;

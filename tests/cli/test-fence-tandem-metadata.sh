@@ -125,6 +125,17 @@ expect_match "status without plug" 1 "plug: required for action status" feed "${
 expect_match "unknown option is an error on the command line" 1 "unknown option '--frob'" feed - "$FT" --frob
 expect_match "stray argument" 1 "unexpected argument 'off'" feed - "$FT" off
 
+# --- debug_file: appended to a regular file, never through a symlink ---------
+printf 'precious\n' >"$tmp/precious"
+ln -s "$tmp/precious" "$tmp/debug.link"
+expect_match "debug_file through a symlink is refused" 1 "debug_file: cannot use .*symbolic link" feed \
+	"${good}debug_file=$tmp/debug.link\n" "$FT"
+if [ "$(cat "$tmp/precious")" = precious ]; then pass "the symlink's target is untouched"
+else fail "the symlink's target was written: $(head -c 200 "$tmp/precious")"; fi
+expect_rc "debug_file as a regular file works" 0 feed "${good}debug_file=$tmp/debug.log\n" "$FT"
+if [ -s "$tmp/debug.log" ] && [ "$(stat -c %a "$tmp/debug.log")" = 600 ]; then pass "the debug log was written, mode 0600"
+else fail "debug log: $(ls -l "$tmp/debug.log" 2>&1)"; fi
+
 # --- help and version ---------------------------------------------------------
 expect_match "--help" 0 "^Usage: fence_tandem" feed - "$FT" --help
 expect_match "-h lists the actions" 0 "validate-all" feed - "$FT" -h

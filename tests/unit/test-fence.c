@@ -285,6 +285,58 @@ static void test_session_rebind_preempted_meanwhile(void **state) {
         fence_done(&f);
 }
 
+/* unregister reads back that our key is gone; on a session-bound device it
+ * first preempts our own key (removing our other sessions' registrations),
+ * and a key still there afterwards is a failure, never "unregistered". */
+static void test_unregister_reads_back(void **state) {
+        static const struct mock_step plain[] = { GOOD_OUT(6), GOOD_IN(0, keys_peer) };
+        static const struct mock_step left[] = { GOOD_OUT(6), GOOD_IN(0, keys_both) };
+        static const struct mock_step session[] = {
+                GOOD_IN(0, keys_both), GOOD_OUT(6), GOOD_IN(0, keys_both_g3),  /* rebind */
+                GOOD_OUT(4),                                                     /* PREEMPT our own key */
+                GOOD_OUT(6), GOOD_IN(0, keys_peer),
+        };
+        (void) state;
+        setup_one(plain, ELEMENTSOF(plain), false);
+        assert_int_equal(fence_unregister(&f), 0);
+        assert_true(report_has("our key is gone", false));
+        fence_done(&f);
+        setup_one(left, ELEMENTSOF(left), false);
+        assert_int_equal(fence_unregister(&f), -EBADE);
+        assert_true(report_has("still registered", false));
+        fence_done(&f);
+        setup_one(session, ELEMENTSOF(session), true);
+        assert_int_equal(fence_unregister(&f), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(session));
+        fence_done(&f);
+}
+
+/* A key list longer than the buffer (8192 bytes: 1023 keys) is read again
+ * with room for all of it, so our key, the 1100th, is found. */
+static uint8_t many_keys[8 + 1100 * 8];
+static void test_read_keys_longer_than_the_buffer(void **state) {
+        (void) state;
+        many_keys[3] = 9;                                               /* PRGENERATION */
+        many_keys[6] = (1100 * 8) >> 8, many_keys[7] = (1100 * 8) & 0xff; /* ADDITIONAL LENGTH */
+        for (size_t i = 0; i < 1100; i++) {
+                uint8_t *k = many_keys + 8 + 8 * i;
+                k[0] = 0x33, k[6] = (uint8_t) (i >> 8), k[7] = (uint8_t) i;
+        }
+        memset(many_keys + 8 + 1099 * 8, 0x11, 8);                      /* ours, last */
+        const struct mock_step s[] = {
+                { IN, 0, 0, 0, NULL, 0, many_keys, sizeof many_keys },  /* cut at 8192 by the buffer */
+                { IN, 0, 0, 0, NULL, 0, many_keys, sizeof many_keys },  /* again, all of it */
+        };
+        struct pr_keys keys = {};
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_equal(pr_read_keys(f.devs[0], &keys, NULL), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), 2);
+        assert_int_equal(keys.n_keys, 1100);
+        assert_true(pr_keys_contain(&keys, US));
+        pr_keys_done(&keys);
+        fence_done(&f);
+}
+
 /* RELEASE from a new session leaves a reservation held through an earlier
  * one (tgtd): PREEMPT of our own key moves it here, then RELEASE. */
 static void test_release_other_session(void **state) {
@@ -446,6 +498,8 @@ int main(void) {
                 cmocka_unit_test(test_same_lu_twice),
                 cmocka_unit_test(test_verify_fails),
                 cmocka_unit_test(test_session_rebind),
+                cmocka_unit_test(test_unregister_reads_back),
+                cmocka_unit_test(test_read_keys_longer_than_the_buffer),
                 cmocka_unit_test(test_session_rebind_preempted_meanwhile),
                 cmocka_unit_test(test_preempt_first_device_decides),
                 cmocka_unit_test(test_release_other_session),

@@ -38,8 +38,13 @@ static const uint8_t res_peer[] = { 0, 0, 0, 2, 0, 0, 0, 16, 0x22, 0x22, 0x22, 0
 static const struct mock_step preempt_ok[] = {
         GOOD_OUT(5), GOOD_IN(0, keys_us), GOOD_IN(1, res_none), GOOD_OUT(1), GOOD_IN(1, res_us),
 };
-/* PREEMPT AND ABORT answered GOOD, but the peer's key is still there. */
-static const struct mock_step preempt_bad[] = { GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none) };
+/* PREEMPT AND ABORT answered GOOD, but the peer's key is still there, each
+ * of the three times the fence tries. */
+static const struct mock_step preempt_bad[] = {
+        GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none),
+        GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none),
+        GOOD_OUT(5), GOOD_IN(0, keys_peer), GOOD_IN(1, res_none),
+};
 /* A read of the devices: the peer still holds the reservation. */
 static const struct mock_step peer_holds[] = { GOOD_IN(0, keys_peer), GOOD_IN(1, res_peer) };
 

@@ -80,6 +80,21 @@ static void test_i1_peer_holds_and_we_are_fenced(void **state) {
         fence_done(&f);
 }
 
+/* Held by us, but as write exclusive (type 1), not the group's registrants-
+ * only type (type 5): the interlock refuses, naming both types. */
+static void test_i1_wrong_type_refuses(void **state) {
+        static const uint8_t res_us_type1[] = { 0, 0, 0, 2, 0, 0, 0, 16, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                                0, 0, 0, 0, 0, 0x01, 0, 0 };
+        static const struct mock_step a[] = { KEYS(keys_both), RES(res_us_type1) };
+        char *why = NULL;
+        (void) state;
+        setup(a, 2, NULL, 0);
+        assert_int_equal(group_interlock_fence(&f, &why), 0);
+        assert_non_null(strstr(why, "held as write-exclusive, not write-exclusive-registrants-only"));
+        free(why);
+        fence_done(&f);
+}
+
 static void test_i1_unreadable_device_refuses(void **state) {
         static const struct mock_step a[] = { KEYS(keys_both), RES(res_us) }, b[] = { DEAD };
         char *why = NULL;
@@ -140,6 +155,7 @@ int main(void) {
                 cmocka_unit_test(test_i1_held_everywhere),
                 cmocka_unit_test(test_i1_held_on_one_of_two),
                 cmocka_unit_test(test_i1_peer_holds_and_we_are_fenced),
+                cmocka_unit_test(test_i1_wrong_type_refuses),
                 cmocka_unit_test(test_i1_unreadable_device_refuses),
                 cmocka_unit_test(test_roles),
         };
