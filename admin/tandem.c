@@ -206,7 +206,17 @@ static int cmd_unfence(const struct admin *a, int argc, char **argv) {
 
         if (no_operands("unfence", argc, argv) < 0 || only_opts(a, "unfence", false, false, false) < 0)
                 return EXIT_USAGE;
-        if (cli_load_group(&a->common, &g) < 0 || open_fence(&g, &f) < 0) {
+        if (cli_load_group(&a->common, &g) < 0) {
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        _cleanup_free_ char *why = NULL;
+        if (group_unfence_allowed(&g, &why) < 0) {
+                log_error("%s", why);
+                cfg_group_done(&g);
+                return EXIT_FAILED;
+        }
+        if (open_fence(&g, &f) < 0) {
                 cfg_group_done(&g);
                 return EXIT_FAILED;
         }

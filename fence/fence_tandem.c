@@ -19,6 +19,7 @@
 #include "tandem/fa-meta.h"
 #include "tandem/fa-stdin.h"
 #include "tandem/fence.h"
+#include "tandem/group.h"
 #include "tandem/key.h"
 #include "tandem/util.h"
 
@@ -406,8 +407,13 @@ int main(int argc, char **argv) {
 
         int ret = FA_EXIT_ERROR;
         switch (req.action) {
-        case FA_ACTION_ON:
-                r = fence_unfence(&f);
+        case FA_ACTION_ON: {
+                _cleanup_free_ char *why = NULL;
+                r = group_unfence_allowed(t.g, &why);
+                if (r < 0)
+                        log_error("on %s: %s", t.plug ? t.plug : "", why);
+                else
+                        r = fence_unfence(&f);
                 log_report(&f, action, &t);
                 if (r < 0)
                         log_error_errno(r, "on %s: could not register %s on every device", t.plug, key_format(f.key, kb));
@@ -417,6 +423,7 @@ int main(int argc, char **argv) {
                                    f.n == 1 ? "" : "s");
                 ret = r < 0 ? FA_EXIT_ERROR : FA_EXIT_OK;
                 break;
+        }
         case FA_ACTION_OFF:
                 r = fence_preempt(&f, t.plug_key);
                 log_report(&f, action, &t);

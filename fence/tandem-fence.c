@@ -439,7 +439,11 @@ int main(int argc, char **argv) {
         else if (strcmp(cmd, "check") == 0)
                 ret = cmd_check(&f, o.common.json);
         else {
-                if (strcmp(cmd, "unfence") == 0)
+                _cleanup_free_ char *why = NULL;
+                if (strcmp(cmd, "unfence") == 0 && group_unfence_allowed(have_cfg ? &g : NULL, &why) < 0) {
+                        log_error("%s", why);
+                        r = -EBUSY;
+                } else if (strcmp(cmd, "unfence") == 0)
                         r = fence_unfence(&f);
                 else if (strcmp(cmd, "takeover") == 0)
                 {

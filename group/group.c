@@ -230,3 +230,13 @@ int group_preflight(const struct cfg_group *g, char **ret_reason) {
         }
         return 0;
 }
+
+int group_unfence_allowed(const struct cfg_group *g, char **ret_reason) {
+        _cleanup_free_ char *why = NULL;
+        if (!g || group_volume_unmounted(g, &why) == 0)
+                return 0;
+        set_reason(ret_reason, "refusing to unfence (I7): %s on this node; a fenced node must not become a writer "
+                   "again with its filesystem mounted. Unmount it first (tandem-volume umount)",
+                   why ? why : "the volume's state is unknown");
+        return -EBUSY;
+}

@@ -53,3 +53,9 @@ int group_volume_unmounted(const struct cfg_group *g, char **ret_reason);
  * reads it as its unit is configured to. Returns 0, or -errno with
  * *ret_reason. */
 int group_preflight(const struct cfg_group *g, char **ret_reason);
+
+/* I7: may this node register its key again (unfence)? Never while the
+ * group's volume is mounted here: a node fenced with its filesystem still
+ * mounted (a failed unmount) would become a writer again. Returns 0 when it
+ * may (or g is NULL, or has no [volume]), -EBUSY with *ret_reason when not. */
+int group_unfence_allowed(const struct cfg_group *g, char **ret_reason);

@@ -102,6 +102,37 @@ if [ "$rc" -eq 0 ] && mountpoint -q "$MNT" && grep -q -- "--force" "$WORK/m4"; t
 else
 	fail "--force: exit $rc: $(tr '\n' ' ' <"$WORK/m4")"
 fi
+# H4, I7: db1 is fenced with its filesystem still mounted (here: forced; in
+# life, an unmount that failed). Unfencing it would make it a writer again:
+# tandem-fence unfence, tandem unfence and fence_tandem on all refuse, and
+# db1's key stays gone.
+# db1_registered: whether db1's key is registered (from its status JSON).
+db1_registered() {
+	"$BUILD/tandem-fence" -q -c "$WORK/db1.conf" status --json 2>/dev/null |
+		python3 -c 'import json, sys; d = json.load(sys.stdin); print(all(x.get("registered") for x in d["devices"]))'
+}
+unfenced_not() { # unfenced_not WHAT LOG CMD...: CMD fails, says I7 (in its output or LOG), db1's key stays gone
+	local what=$1 log=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$log" ] && out="$out $(cat "$log" 2>/dev/null)"
+	if [ "$rc" -ne 0 ] && grep -q "refusing to unfence (I7)" <<<"$out" && [ "$(db1_registered)" = False ]; then
+		pass "$what while mounted and fenced: refused (exit $rc), db1 stays fenced"
+	else
+		fail "$what while mounted and fenced: exit $rc, registered $(db1_registered): $(tr '\n' ' ' <<<"$out")"
+	fi
+}
+[ "$(db1_registered)" = False ] || fail "db1 should be fenced here"
+unfenced_not "tandem-fence unfence" "" "${F1[@]}" --log-target console unfence
+unfenced_not "tandem unfence" "" "$BUILD/tandem" -c "$WORK/db1.conf" --log-target console unfence
+unfenced_not "fence_tandem on" "$WORK/fa.log" "$BUILD/fence_tandem" -c "$WORK/db1.conf" -o on -n db1 \
+	--debug-file="$WORK/fa.log"
 "${V1[@]}" umount >/dev/null 2>&1 || fail "umount after --force"
+if "${F1[@]}" unfence >/dev/null 2>&1 && [ "$(db1_registered)" = True ]; then
+	pass "once unmounted, db1 may be unfenced again"
+else
+	fail "unfence after umount: registered $(db1_registered)"
+fi
 
 finish
