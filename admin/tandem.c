@@ -22,6 +22,7 @@
 #include "tandem/group.h"
 #include "tandem/key.h"
 #include "tandem/msgid.h"
+#include "tandem/util.h"
 #include "tandem/volume.h"
 
 static void usage(FILE *f) {
@@ -376,6 +377,10 @@ static int run_group(const struct admin *a, const char *cmd, int (*fn)(const str
                 .sd = &group_systemd_bus,
                 .fence = &group_fence_real,
                 .event = on_event,
+                /* I3: the holder's heartbeat is watched for two watch
+                 * intervals and a command timeout before it is fenced. */
+                .peer_wait = 2 * g.fence.watch_interval + g.fence.timeout,
+                .sleep = sleep_usec,
         };
         if (fn(&run, &rep) < 0) {
                 log_error("%s: out of memory", cmd);
@@ -403,7 +408,7 @@ out:
 }
 
 static int cmd_takeover(const struct admin *a, int argc, char **argv) {
-        if (no_operands("takeover", argc, argv) < 0 || only_opts(a, "takeover", false, true, false) < 0)
+        if (no_operands("takeover", argc, argv) < 0 || only_opts(a, "takeover", true, true, false) < 0)
                 return EXIT_USAGE;
         return run_group(a, "takeover", group_takeover);
 }

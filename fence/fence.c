@@ -211,6 +211,12 @@ static void unbind(struct fence *f, struct pr_dev *d) {
         (void) f;
 }
 
+int fence_bind_device(struct fence *f, size_t i) {
+        if (i >= f->n)
+                return -EINVAL;
+        return rebind(f, f->devs[i]);
+}
+
 int fence_unfence(struct fence *f) {
         char kb[KEY_STRING_MAX];
         int ret = 0;
@@ -358,6 +364,63 @@ static int takeover_snapshot(struct fence *f, struct pr_reservation *start, uint
         return 0;
 }
 
+/* Watches the generation and the holder of the first device the peer holds
+ * for o->peer_wait, polling every o->peer_poll. Returns 0 when nothing
+ * moved (the peer is taken to be dead), -EALREADY when something did (it
+ * lives: the report says so), or -errno. */
+static int watch_holder(struct fence *f, uint64_t peer_key, const struct pr_reservation *start,
+                        const uint32_t *gens, const struct fence_takeover_opts *o) {
+        size_t i = 0;
+        char pb[KEY_STRING_MAX];
+        while (i < f->n && !(start[i].held && start[i].key == peer_key))
+                i++;
+        if (i == f->n)
+                return 0;
+        usec_t poll = o->peer_poll ? o->peer_poll : o->peer_wait / 8 + 1;
+        usec_t t0 = now(CLOCK_MONOTONIC), deadline = t0 + o->peer_wait;
+        step(f, f->devs[i], 0, false, "the peer (%s) holds the reservation: watching its heartbeat for %.1fs before "
+             "taking it to be dead", key_format(peer_key, pb), (double) o->peer_wait / USEC_PER_SEC);
+        for (;;) {
+                usec_t t = now(CLOCK_MONOTONIC);
+                if (t >= deadline)
+                        break;
+                if (o->sleep)
+                        o->sleep(deadline - t < poll ? deadline - t : poll);
+                struct pr_keys keys = {};
+                struct pr_reservation res = {};
+                int r = snapshot(f, f->devs[i], &keys, &res);
+                if (r < 0)
+                        return r;
+                uint32_t gen = keys.generation;
+                pr_keys_done(&keys);
+                if (gen != gens[i] || res.held != start[i].held || res.key != start[i].key) {
+                        step(f, f->devs[i], -EALREADY, false,
+                             "the peer is alive: the PR generation moved (%u -> %u) %.1fs into the wait, as its "
+                             "heartbeat does; not fencing a live node. To move the group here, run `tandem move`",
+                             gens[i], gen, (double) (now(CLOCK_MONOTONIC) - t0) / USEC_PER_SEC);
+                        return -EALREADY;
+                }
+                if (!o->sleep)
+                        break;  /* no way to wait: one look */
+        }
+        step(f, f->devs[i], 0, false, "no heartbeat from the peer in %.1fs: taken to be dead",
+             (double) o->peer_wait / USEC_PER_SEC);
+        return 0;
+}
+
+int fence_peer_alive(struct fence *f, uint64_t peer_key, const struct fence_takeover_opts *o) {
+        size_t n = f->n ? f->n : 1;
+        _cleanup_free_ struct pr_reservation *start = calloc(n, sizeof *start);
+        _cleanup_free_ uint32_t *gens = calloc(n, sizeof *gens);
+        if (!start || !gens)
+                return -ENOMEM;
+        int r = takeover_snapshot(f, start, gens);
+        if (r < 0)
+                return r;
+        r = watch_holder(f, peer_key, start, gens, o);
+        return r == -EALREADY ? 1 : r;
+}
+
 int fence_takeover(struct fence *f, uint64_t peer_key, const struct fence_takeover_opts *o) {
         static const struct fence_takeover_opts defaults = {};
         size_t n = f->n ? f->n : 1;
@@ -392,6 +455,13 @@ int fence_takeover(struct fence *f, uint64_t peer_key, const struct fence_takeov
                                 r = -EALREADY;
                         }
         }
+        /* The peer holds the reservation: it is fenced only once it is known
+         * dead (I3). A live holder's watch renews its heartbeat every
+         * watch_interval, which moves the PR generation; watch it for
+         * o->peer_wait. A move, or any change of the holder, means the peer
+         * lives: touch nothing. */
+        if (r == 0 && peer_held > 0 && o->peer_wait > 0)
+                r = watch_holder(f, peer_key, start, gens, o);
         if (r == 0 && o->after_snapshot)
                 o->after_snapshot(o->userdata);
         /* 2. Act, in the same order. */

@@ -53,15 +53,18 @@ static void usage(FILE *f) {
               "  clear --force     remove every key and the reservation\n"
               "  status            keys, holder, type and generation on every device\n"
               "  check             whether each device supports PR and the configured type\n"
-              "  watch             every watch_interval, check our key on every device; when\n"
-              "                    it is gone, stop tandem-active@GROUP.target and exit 4\n"
+              "  watch             every watch_interval, renew the heartbeat (REGISTER with our\n"
+              "                    key) on every device; when our key is gone, stop\n"
+              "                    tandem-active@GROUP.target and exit 4\n"
               "\n"
               "Options:\n"
               "  -d, --device DEV        a fence device (repeatable; replaces the config's list)\n"
               "  -k, --key KEY           this node's key (0x...; default: the config's)\n"
               "      --peer-key KEY      the peer's key (default: the config's)\n"
               "  -i, --initiator IQN     iSCSI initiator name for iscsi:// devices\n"
-              "  -f, --force             allow preempting our own key, clear, and a release\n"
+              "  -f, --force             takeover: fence a holding peer without watching its\n"
+              "                          heartbeat first; allow preempting our own key, clear,\n"
+              "                          and a release\n"
               "                          while the volume is mounted\n" CLI_COMMON_HELP
               "\n"
               "Exit status: 0 done (status: we hold it everywhere), 1 failed, 2 usage,\n"
@@ -199,6 +202,7 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
         for (;; rounds++) {
                 const struct fence_watch_opts wo = {
                         .tries = 3, .retry_wait = interval / 4, .sleep = sleep_usec, .reopen = oa,
+                        .heartbeat = true,
                 };
                 struct fence_watch_result res;
                 const char *lost_why = NULL;
@@ -447,8 +451,15 @@ int main(int argc, char **argv) {
                         r = fence_unfence(&f);
                 else if (strcmp(cmd, "takeover") == 0)
                 {
+                        usec_t interval = have_cfg ? g.fence.watch_interval : 2 * USEC_PER_SEC,
+                               timeout = have_cfg ? g.fence.timeout : 10 * USEC_PER_SEC;
                         struct fence_takeover_opts to = {
-                                .settle = have_cfg ? g.fence.timeout : 10 * USEC_PER_SEC,
+                                .settle = timeout,
+                                /* I3: a holder is fenced only once its heartbeat has
+                                 * been still for two watch intervals and a command
+                                 * timeout; --force (an admin who knows) skips that. */
+                                .peer_wait = o.force ? 0 : 2 * interval + timeout,
+                                .peer_poll = interval / 2,
                                 .sleep = sleep_usec,
 #ifdef TANDEM_TEST_HOOKS
                                 .after_snapshot = test_barrier,
@@ -470,7 +481,7 @@ int main(int argc, char **argv) {
                 if (r < 0 && !o.common.json)
                         log_error("%s failed: %s", cmd,
                                   r == -EPERM      ? "this node is fenced (its key is gone)"
-                                  : r == -EALREADY ? "the peer won the race"
+                                  : r == -EALREADY ? "the peer won the race, or it is alive (see above)"
                                   : r == -EBADE    ? "the result did not verify"
                                                    : strerror(-r));
                 ret = r == 0 ? EXIT_OK : r == -EALREADY ? EXIT_NOT_HELD : r == -EPERM ? EXIT_FENCED : EXIT_FAILED;

@@ -216,7 +216,10 @@ static int stop_released(const struct group_run *run, void *sd, const char *node
 
 /* Words for a failed fence_peer(). */
 static const char *fence_failure_words(int r) {
-        return r == -EBADE ? "the peer's key could not be removed on every device"
+        return r == -EALREADY ? "the peer is alive: it holds the reservation and its heartbeat moves. Nothing was "
+                                "fenced; `tandem move` moves the group here, and --force fences a peer you know "
+                                "is dead"
+             : r == -EBADE ? "the peer's key could not be removed on every device"
              : r == -EPERM ? "this node's own key is gone: this node is fenced"
                            : strerror(-r);
 }
@@ -225,7 +228,7 @@ static const char *fence_failure_words(int r) {
  * key may be registered without holding the reservation, and a registrant
  * may write under a registrants-only type). A peer whose key is not there
  * is fine. Returns 0 or -errno. */
-static int fence_peer(const struct group_run *run) {
+static int fence_peer(const struct group_run *run, bool watch) {
         const struct cfg_group *g = run->g;
         _cleanup_free_ char *why = NULL;
         struct fence f;
@@ -233,6 +236,22 @@ static int fence_peer(const struct group_run *run) {
         usec_t t0 = run->sd->now();
         snprintf(what, sizeof what, "fence %s (preempt %s)", g->cluster.peer, key_format(g->fence.peer_key, kb));
         int r = run->fence->open(g, &f, &why);
+        if (r >= 0 && watch && run->peer_wait > 0) {
+                /* I3: a peer that holds the reservation is fenced only once
+                 * its heartbeat has been still for peer_wait. */
+                const struct fence_takeover_opts o = {
+                        .peer_wait = run->peer_wait,
+                        .peer_poll = g->fence.watch_interval / 2,
+                        .sleep = run->sleep,
+                };
+                int alive = fence_peer_alive(&f, g->fence.peer_key, &o);
+                if (alive != 0) {
+                        event(run, &(struct group_event) { .kind = GROUP_EVENT_FENCE, .fence = &f, .fence_r = alive < 0 ? alive : -EALREADY });
+                        fence_done(&f);
+                        step(run, what, t0, alive < 0 ? alive : -EALREADY, alive < 0 ? "FAILED" : "refused: the peer is alive");
+                        return alive < 0 ? alive : -EALREADY;
+                }
+        }
         if (r >= 0) {
                 r = fence_preempt(&f, g->fence.peer_key);
                 event(run, &(struct group_event) { .kind = GROUP_EVENT_FENCE, .fence = &f, .fence_r = r });
@@ -281,9 +300,10 @@ int group_takeover(const struct group_run *run, struct group_report *ret) {
              g->cluster.node, g->cluster.peer ? g->cluster.peer : "(none)");
         /* 1. Fence the peer, so that it can write no more, whatever it holds. */
         if (g->fence.present && g->cluster.peer && g->fence.peer_key != 0) {
-                r = fence_peer(run);
+                r = fence_peer(run, !run->force);
                 if (r < 0) {
-                        fail(ret, GROUP_FAILED, "takeover failed at: fence %s: %s. Nothing was started here.",
+                        fail(ret, r == -EALREADY ? GROUP_NOT_STOPPED : GROUP_FAILED,
+                             "takeover failed at: fence %s: %s. Nothing was started here.",
                              g->cluster.peer, fence_failure_words(r));
                         goto out;
                 }
@@ -401,9 +421,10 @@ int group_move(const struct group_run *run, struct group_report *ret) {
         }
         /* 3. Forced: fence the peer first (here is the destination). */
         if (forced && g->fence.present && g->fence.peer_key != 0) {
-                r = fence_peer(run);
+                r = fence_peer(run, true);
                 if (r < 0) {
-                        fail(ret, GROUP_FAILED, "move --force failed at: fence %s: %s. Nothing was started here.",
+                        fail(ret, r == -EALREADY ? GROUP_NOT_STOPPED : GROUP_FAILED,
+                             "move --force failed at: fence %s: %s. Nothing was started here.",
                              g->cluster.peer, fence_failure_words(r));
                         goto out;
                 }

@@ -52,16 +52,31 @@ int fence_unfence(struct fence *f);
  * looks again: if anything moved, its takeover is running and we lost.
  * o may be NULL.
  * Returns 0; -EPERM when our key is gone on the first device (we are
- * fenced); -EALREADY when the peer won the race; -EBADE when the
- * verification fails; other -errno for device errors. */
+ * fenced); -EALREADY when the peer won the race or is alive (its heartbeat
+ * moved; the report says which); -EBADE when the verification fails;
+ * other -errno for device errors. */
 struct fence_takeover_opts {
         usec_t settle;                          /* how long to watch a peer caught half-way */
+        /* A peer that holds the reservation is fenced only when its
+         * heartbeat (the PR generation) does not move for peer_wait (I3);
+         * 0 skips the wait (--force; fence_tandem off: Pacemaker decided). */
+        usec_t peer_wait;
+        usec_t peer_poll;                       /* how often to look meanwhile (0: peer_wait / 8) */
         int (*sleep)(usec_t);                   /* NULL: do not wait */
         /* Called once the starting state is read, before anything changes. */
         void (*after_snapshot)(void *userdata);
         void *userdata;
 };
 int fence_takeover(struct fence *f, uint64_t peer_key, const struct fence_takeover_opts *o);
+/* Whether the peer lives, as a takeover judges it (I3): when it holds the
+ * reservation, watches its heartbeat for o->peer_wait. Returns 1 when it
+ * moved (alive: the report says so), 0 when it did not or the peer holds
+ * nothing, -EPERM when our own key is gone on the first device, or -errno. */
+int fence_peer_alive(struct fence *f, uint64_t peer_key, const struct fence_takeover_opts *o);
+/* Registers this session on device i where registrations belong to a
+ * session (tgtd), only while our key is registered, and never bringing a
+ * preempted key back (I7). Returns 0, -EPERM when we are fenced, or -errno. */
+int fence_bind_device(struct fence *f, size_t i);
 /* Releases our reservation, keeping our key registered. */
 int fence_release(struct fence *f);
 /* Fences victim: PREEMPT AND ABORT (PREEMPT where that is refused), then
@@ -98,13 +113,17 @@ struct fence_watch_opts {
         usec_t retry_wait;              /* between those reads */
         int (*sleep)(usec_t);           /* NULL: do not wait */
         const struct pr_open_args *reopen; /* reopen a device whose session broke; NULL: never */
+        /* Renew the heartbeat (REGISTER, our key as old and new) instead of
+         * only reading the keys: what a holder's watch does (I3). */
+        bool heartbeat;
 };
 struct fence_watch_result {
         size_t device;                  /* the device that decided; on success, the last one retried */
         int error;                      /* the last read error of a retried or unreadable device */
         unsigned retries;               /* failed reads retried in this round */
 };
-/* Reads our key on every device, in order, retrying a failed read. Returns
+/* Reads our key on every device (or, with o->heartbeat, renews the
+ * heartbeat there), in order, retrying a failed read. Returns
  * 0 when our key is on every device, 1 when it is gone from
  * ret->device (we are fenced: stop writing), or -errno when ret->device
  * could not be read in o->tries reads (also a loss, after grace). */

@@ -91,12 +91,16 @@ struct group_run {
         const char *group;              /* the group's name (tandem-active@GROUP.target) */
         usec_t timeout;                 /* each job */
         usec_t peer_connect_timeout;    /* move: the TCP connect to the peer's SSH port */
-        bool force;                     /* move: fence a peer that cannot be reached or stopped */
+        bool force;                     /* takeover: fence a holding peer without watching its
+                                         * heartbeat; move: fence a peer that cannot be reached
+                                         * or stopped */
+        usec_t peer_wait;               /* how long a holder's heartbeat is watched (I3) */
         const char *to;                 /* move: the destination (NULL: this node) */
         const struct group_systemd_ops *sd;
         const struct group_fence_ops *fence;
         void (*event)(void *userdata, const struct group_event *e);
         void *userdata;
+        int (*sleep)(usec_t);           /* for the heartbeat watch; NULL: one look */
 };
 
 enum group_result {

@@ -87,6 +87,27 @@ check "db1: create the table" client_sql db1 \
 client_start "$work/client"
 check "client: 20 rows through $GROUP_ADDR" client_wait_rows 20
 
+# --- 1b. the database started by hand on the passive node -------------------------
+# I3: the drop-in's Requisite= makes the start fail at once, pulling in none
+# of the chain; db1 keeps serving, its reservation and keys untouched.
+check "db2: systemctl start $GROUP_SVC (the passive node) fails" \
+	not on db2 systemctl start "$GROUP_SVC"
+check "db2: it started none of the chain" eq inactive "$(unit_state db2 "tandem-takeover@$GROUP.service")"
+check "db2: and no volume" not mounted db2
+check "db1 still holds the reservation, both keys stay" \
+	eq "$K1 $(printf '%s\n' "$K1" "$K2" | sort | tr '\n' ' ')" "$(pr_holder) $(pr_keys)"
+active_on db1
+check "client: db1 still takes writes" client_wait_rows 5
+# The same for the chain's first unit itself: its takeover sees db1's
+# heartbeat move and refuses (exit 3), touching nothing.
+check "db2: systemctl start tandem-takeover@$GROUP fails" \
+	not on db2 systemctl start "tandem-takeover@$GROUP.service"
+check "db2: its journal says the peer is alive" journal_has db2 "tandem-takeover@$GROUP.service" 'the peer is alive'
+check "db1 still holds the reservation after that, both keys stay" \
+	eq "$K1 $(printf '%s\n' "$K1" "$K2" | sort | tr '\n' ' ')" "$(pr_holder) $(pr_keys)"
+active_on db1
+on db2 systemctl reset-failed "tandem-takeover@$GROUP.service" >/dev/null 2>&1
+
 # --- 2. planned move db1 -> db2 -> db1 -------------------------------------------
 # The first runs on the destination (the default: to here), the second on
 # the source (move --to PEER: stop here, start there over SSH).

@@ -281,6 +281,47 @@ static void test_takeover_failed_start_reports_the_step(void **state) {
         group_report_done(&rep);
 }
 
+/* I3 in `tandem takeover`: the peer holds the reservation, and one look
+ * later the PR generation has moved (its heartbeat): it lives. Nothing is
+ * preempted and nothing started; exit 3's result. When the generation
+ * stays, the peer is fenced and the group starts. */
+static const uint8_t keys_both_g2[] = { 0, 0, 0, 2, 0, 0, 0, 16, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                        0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+static const uint8_t keys_both_g3[] = { 0, 0, 0, 3, 0, 0, 0, 16, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                        0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+static void test_takeover_live_peer_is_not_fenced(void **state) {
+        static const struct mock_step alive[] = {
+                GOOD_IN(0, keys_both_g2), GOOD_IN(1, res_peer),         /* the peer holds */
+                GOOD_IN(0, keys_both_g3), GOOD_IN(1, res_peer),         /* its heartbeat moved */
+        };
+        static const struct mock_step dead[] = {
+                GOOD_IN(0, keys_both_g2), GOOD_IN(1, res_peer),
+                GOOD_IN(0, keys_both_g2), GOOD_IN(1, res_peer),         /* still */
+                GOOD_OUT(5), GOOD_IN(0, keys_us), GOOD_IN(1, res_none), GOOD_OUT(1), GOOD_IN(1, res_us),
+        };
+        struct group_report rep;
+        (void) state;
+        struct group_run run = setup(NULL, 0);
+        run.peer_wait = 1000;
+        fx.fence_script = alive;
+        fx.fence_n = ELEMENTSOF(alive);
+        assert_int_equal(group_takeover(&run, &rep), 0);
+        assert_int_equal(rep.result, GROUP_NOT_STOPPED);
+        assert_null(strstr(fx.log, "StartUnit"));
+        assert_has(rep.error, "the peer is alive");
+        assert_has(rep.error, "`tandem move`");
+        group_report_done(&rep);
+
+        run = setup(NULL, 0);
+        run.peer_wait = 1000;
+        fx.fence_script = dead;
+        fx.fence_n = ELEMENTSOF(dead);
+        assert_int_equal(group_takeover(&run, &rep), 0);
+        assert_int_equal(rep.result, GROUP_OK);
+        assert_has(fx.log, "local:StartUnit tandem-active@db.target;");
+        group_report_done(&rep);
+}
+
 static void test_takeover_without_systemd(void **state) {
         struct group_report rep;
         (void) state;
@@ -428,6 +469,7 @@ int main(void) {
                 cmocka_unit_test(test_takeover_fences_then_starts),
                 cmocka_unit_test(test_takeover_fence_fails_starts_nothing),
                 cmocka_unit_test(test_takeover_failed_start_reports_the_step),
+                cmocka_unit_test(test_takeover_live_peer_is_not_fenced),
                 cmocka_unit_test(test_takeover_without_systemd),
                 cmocka_unit_test(test_move_here_stops_peer_then_starts_here),
                 cmocka_unit_test(test_move_to_peer_stops_here_then_starts_there),
