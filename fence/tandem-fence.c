@@ -191,18 +191,31 @@ static int stop_unit(const char *unit) {
 /* The self-fence loop (I4) behind tandem-watch@.service. Our key must be on
  * ALL devices. A read error is retried within the interval; one that lasts
  * the whole interval counts as a loss. */
-static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t interval, char *target) {
+static usec_t mono(void) {
+        return now(CLOCK_MONOTONIC);
+}
+
+static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t interval, usec_t grace, char *target) {
         char kb[KEY_STRING_MAX];
         unsigned rounds = 0;
+        bool ready = false;
         int ret = EXIT_OK;
 
-        log_info("watching key %s on %zu device%s every %llums%s%s", key_format(f->key, kb), f->n,
-                 f->n == 1 ? "" : "s", interval / USEC_PER_MSEC, target ? "; on loss: stop " : "",
-                 target ? target : "");
+        _cleanup_free_ usec_t *since = calloc(f->n ? f->n : 1, sizeof *since);
+        if (!since)
+                return log_error_errno(ENOMEM, "watch"), EXIT_FAILED;
+        /* A round sends one command per device, so it lasts at most one
+         * command timeout per device; the watchdog is sized from that
+         * (M3), whatever the unit's WatchdogSec= says. */
+        usec_t round_max = interval + (usec_t) f->n * oa->timeout;
+        (void) sdl_notifyf("WATCHDOG_USEC=%llu", 2 * round_max + 5 * USEC_PER_SEC);
+        log_info("watching key %s on %zu device%s every %llums (heartbeat; unreadable devices tolerated for "
+                 "%llums)%s%s", key_format(f->key, kb), f->n, f->n == 1 ? "" : "s", interval / USEC_PER_MSEC,
+                 grace / USEC_PER_MSEC, target ? "; on loss: stop " : "", target ? target : "");
         for (;; rounds++) {
                 const struct fence_watch_opts wo = {
-                        .tries = 3, .retry_wait = interval / 4, .sleep = sleep_usec, .reopen = oa,
-                        .heartbeat = true,
+                        .sleep = sleep_usec, .reopen = oa, .heartbeat = true,
+                        .unreadable_since = since, .grace = grace, .now = mono,
                 };
                 struct fence_watch_result res;
                 const char *lost_why = NULL;
@@ -210,14 +223,14 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
                 int lost_err = 0;
 
                 int r = fence_watch_round(f, &wo, &res);
-                if (res.retries > 0)
-                        log_warning("%s: READ KEYS failed %u time%s (%s); retried", f->devs[res.device]->name,
-                                    res.retries, res.retries == 1 ? "" : "s", strerror(-res.error));
+                if (r == 0 && res.unreadable > 0)
+                        log_warning("%s: the heartbeat failed (%s); tolerated for %llums from the first failure",
+                                    f->devs[res.device]->name, strerror(-res.error), grace / USEC_PER_MSEC);
                 if (r == 1) {
                         lost_why = "our key is gone";
                         lost_dev = res.device;
                 } else if (r < 0) {
-                        lost_why = "the device cannot be read";
+                        lost_why = "the device has not answered for longer than grace";
                         lost_dev = res.device;
                         lost_err = r;
                 }
@@ -240,10 +253,15 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
                         ret = lost_err ? EXIT_FAILED : EXIT_FENCED;
                         break;
                 }
-                (void) sdl_notifyf("%sWATCHDOG=1\nSTATUS=key %s present on all %zu devices (round %u)",
-                                  rounds == 0 ? "READY=1\n" : "", key_format(f->key, kb), f->n, rounds + 1);
-                if (rounds == 0)
+                /* READY only once every device has answered: the chain must
+                 * not start on a watch that could not vouch for our key. */
+                bool all = res.unreadable == 0;
+                (void) sdl_notifyf("%sWATCHDOG=1\nSTATUS=key %s present on %s%zu devices (round %u)",
+                                   all && !ready ? "READY=1\n" : "", key_format(f->key, kb),
+                                   all ? "all " : "the answering ones of ", f->n, rounds + 1);
+                if (all && !ready)
                         log_info("key %s present on all %zu devices", key_format(f->key, kb), f->n);
+                ready = ready || all;
                 sleep_usec(interval);
         }
         free(target);
@@ -439,6 +457,8 @@ int main(int argc, char **argv) {
                 ret = cmd_status(&f, have_cfg ? &g : NULL, peer, o.common.json);
         else if (strcmp(cmd, "watch") == 0)
                 ret = cmd_watch(&f, &oa, have_cfg ? g.fence.watch_interval : 2 * USEC_PER_SEC,
+                                /* grace: as long as the peer's takeover waits */
+                                2 * (have_cfg ? g.fence.watch_interval : 2 * USEC_PER_SEC) + oa.timeout,
                                 watch_target(&o.common, have_cfg ? g.path : NULL));
         else if (strcmp(cmd, "check") == 0)
                 ret = cmd_check(&f, o.common.json);

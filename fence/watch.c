@@ -65,8 +65,10 @@ static int beat_one(struct fence *f, size_t i, const struct pr_open_args *a, str
 }
 
 int fence_watch_round(struct fence *f, const struct fence_watch_opts *o, struct fence_watch_result *ret) {
-        unsigned tries = o && o->tries ? o->tries : 3;
+        bool graced = o && o->unreadable_since && o->now;
+        unsigned tries = graced ? 1 : o && o->tries ? o->tries : 3;
         struct fence_watch_result res = {};
+        int verdict = 0;
 
         for (size_t i = 0; i < f->n; i++) {
                 struct pr_status st = {};
@@ -84,14 +86,35 @@ int fence_watch_round(struct fence *f, const struct fence_watch_opts *o, struct 
                                         o->sleep(o->retry_wait);
                         }
                 }
-                if (r <= 0) {
+                if (r == 0) {           /* our key is gone: no grace */
                         res.device = i;
-                        if (ret)
-                                *ret = res;
-                        return r == 0 ? 1 : r;
+                        verdict = 1;
+                        break;
+                }
+                if (r > 0) {
+                        if (graced)
+                                o->unreadable_since[i] = 0;
+                        continue;
+                }
+                if (!graced) {
+                        res.device = i;
+                        verdict = r;
+                        break;
+                }
+                /* Unreadable: tolerated for o->grace from the first failure,
+                 * one command per device per round, so that a round never
+                 * outlasts the devices' timeouts and the watchdog holds. */
+                usec_t t = o->now();
+                if (o->unreadable_since[i] == 0)
+                        o->unreadable_since[i] = t;
+                res.unreadable++;
+                res.device = i;
+                if (t - o->unreadable_since[i] >= o->grace) {
+                        verdict = r;
+                        break;
                 }
         }
         if (ret)
                 *ret = res;
-        return 0;
+        return verdict;
 }

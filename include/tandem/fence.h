@@ -116,15 +116,24 @@ struct fence_watch_opts {
         /* Renew the heartbeat (REGISTER, our key as old and new) instead of
          * only reading the keys: what a holder's watch does (I3). */
         bool heartbeat;
+        /* With unreadable_since (f->n entries, zero at first) and now: one
+         * command per device per round, going on past an unreadable
+         * device; a device counts as lost only once it has been unreadable
+         * for grace (I4). tries is then 1. */
+        usec_t *unreadable_since;
+        usec_t grace;
+        usec_t (*now)(void);
 };
 struct fence_watch_result {
         size_t device;                  /* the device that decided; on success, the last one retried */
         int error;                      /* the last read error of a retried or unreadable device */
         unsigned retries;               /* failed reads retried in this round */
+        unsigned unreadable;            /* devices that did not answer, within grace */
 };
 /* Reads our key on every device (or, with o->heartbeat, renews the
- * heartbeat there), in order, retrying a failed read. Returns
- * 0 when our key is on every device, 1 when it is gone from
- * ret->device (we are fenced: stop writing), or -errno when ret->device
- * could not be read in o->tries reads (also a loss, after grace). */
+ * heartbeat there), in order, retrying a failed read (or, with
+ * o->unreadable_since, tolerating it for o->grace). Returns 0 when our key
+ * is on every device that answered, 1 when it is gone from ret->device (we
+ * are fenced: stop writing), or -errno when ret->device could not be read
+ * in o->tries reads, or for longer than o->grace (also a loss). */
 int fence_watch_round(struct fence *f, const struct fence_watch_opts *o, struct fence_watch_result *ret);

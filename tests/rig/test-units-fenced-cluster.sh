@@ -66,5 +66,40 @@ on db2 systemctl stop tandem-active@$GROUP.target tandem-takeover@$GROUP.service
 check "db2: stopped, unmounted" not mounted db2
 check "db2: released; nobody holds the reservation" eq "" "$(pr_holder)"
 
+# M3: the chain never runs without its watch. tgtd is frozen (SIGSTOP) right
+# after db2's takeover, while the chain starts: the watch cannot renew its
+# heartbeat, never reports ready, and gives up after its grace. tgtd is let
+# go again only then, so that the volume's own fence check would pass: the
+# volume, the address and the service must still not start (they are bound
+# to the watch), and nothing writes.
+echo "M3: tgtd frozen right after db2's takeover"
+on db2 systemctl reset-failed >/dev/null 2>&1
+check "db2: tandem-takeover@$GROUP starts" on db2 systemctl start tandem-takeover@$GROUP.service
+kill -STOP "$TGTD_PID"
+at_exit 'kill -CONT "$TGTD_PID" 2>/dev/null'
+on db2 timeout 300 systemctl start tandem-active@$GROUP.target >/dev/null 2>&1 &
+start_pid=$!
+# Until the watch has started and ended (it starts after the takeover, and
+# ends when its grace runs out), or the start job is over.
+for _ in $(seq 1 240); do
+	[ "$(unit_state db2 tandem-watch@$GROUP.service)" = failed ] && break
+	kill -0 "$start_pid" 2>/dev/null || break
+	sleep 0.5
+done
+check "M3 db2: the watch gave up (it never vouched for the key)" \
+	eq failed "$(unit_state db2 tandem-watch@$GROUP.service)"
+kill -CONT "$TGTD_PID"
+wait "$start_pid"
+start_rc=$?
+check "M3 db2: the group's start failed (exit $start_rc)" test "$start_rc" -ne 0
+check "M3 db2: the volume was never mounted" not mounted db2
+check "M3 db2: the address is not up" not addr_up db2
+check "M3 db2: the service did not start" eq inactive "$(unit_state db2 $GROUP_SVC)"
+watch_rc=$(on db2 systemctl show -P ExecMainStatus tandem-watch@$GROUP.service)
+check "M3 db2: the watch exited with an error (exit $watch_rc): it could not reach the fence LUN" \
+	test "${watch_rc:-0}" -ne 0
+on db2 journalctl -b -q -o cat -u tandem-watch@$GROUP.service | tail -n 4 | sed 's/^/     | /'
+on db2 systemctl stop tandem-active@$GROUP.target tandem-takeover@$GROUP.service >/dev/null 2>&1
+
 echo "total $((SECONDS - t0))s"
 finish

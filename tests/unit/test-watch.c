@@ -103,6 +103,49 @@ static void test_unreadable(void **state) {
         fence_done(&f);
 }
 
+/* I4 with grace: one command per device per round (never a round that
+ * outlasts the devices' timeouts), an unreadable device tolerated until it
+ * has been unreadable for grace, and a device that answers again starts
+ * afresh. The clock is the test's. */
+static usec_t clock_now;
+static usec_t fake_now(void) {
+        return clock_now;
+}
+
+static void test_grace(void **state) {
+        static const struct mock_step a[] = { KEYS(keys_us), KEYS(keys_us), KEYS(keys_us), KEYS(keys_us) },
+                                      b[] = { DEAD, KEYS(keys_us), DEAD, DEAD };
+        usec_t since[2] = { 0, 0 };
+        struct fence_watch_opts o = { .unreadable_since = since, .grace = 10, .now = fake_now };
+        struct fence_watch_result res;
+        (void) state;
+        setup_two(a, ELEMENTSOF(a), b, ELEMENTSOF(b));
+        clock_now = 100;
+        assert_int_equal(fence_watch_round(&f, &o, &res), 0);   /* unreadable, within grace */
+        assert_int_equal(res.unreadable, 1);
+        assert_int_equal(mock_steps_used(f.devs[1]), 1);         /* one command, no retry */
+        clock_now = 105;
+        assert_int_equal(fence_watch_round(&f, &o, &res), 0);   /* answers again: afresh */
+        assert_int_equal(since[1], 0);
+        clock_now = 106;
+        assert_int_equal(fence_watch_round(&f, &o, &res), 0);   /* unreadable again from 106 */
+        clock_now = 116;
+        assert_int_equal(fence_watch_round(&f, &o, &res), -ETIMEDOUT); /* 10 since 106: lost */
+        assert_int_equal(res.device, 1);
+        fence_done(&f);
+}
+
+static void test_grace_never_for_a_gone_key(void **state) {
+        static const struct mock_step a[] = { KEYS(keys_peer) }, b[] = { KEYS(keys_us) };
+        usec_t since[2] = { 0, 0 };
+        struct fence_watch_opts o = { .unreadable_since = since, .grace = 1000, .now = fake_now };
+        (void) state;
+        setup_two(a, 1, b, 1);
+        clock_now = 1;
+        assert_int_equal(fence_watch_round(&f, &o, NULL), 1);
+        fence_done(&f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_key_everywhere),
@@ -110,6 +153,8 @@ int main(void) {
                 cmocka_unit_test(test_key_gone_on_first_stops_there),
                 cmocka_unit_test(test_retry_then_present),
                 cmocka_unit_test(test_unreadable),
+                cmocka_unit_test(test_grace),
+                cmocka_unit_test(test_grace_never_for_a_gone_key),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
