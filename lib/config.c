@@ -19,6 +19,7 @@
 #include "tandem/config.h"
 #include "tandem/devspec.h"
 #include "tandem/key.h"
+#include "tandem/util.h"
 
 #define DEFAULT_FENCE_TIMEOUT (10 * USEC_PER_SEC)
 #define DEFAULT_WATCH_INTERVAL (2 * USEC_PER_SEC)
@@ -822,12 +823,6 @@ int cfg_group_path(const char *group, char **ret_path) {
         if (asprintf(ret_path, CFG_DIR "/%s.conf", group) < 0)
                 return -ENOMEM;
         return 0;
-}
-
-static void strv_free(char **v) {
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
 }
 
 void cfg_group_done(struct cfg_group *g) {

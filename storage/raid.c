@@ -20,6 +20,7 @@
 
 #include "tandem/macro.h"
 #include "tandem/raid.h"
+#include "tandem/util.h"
 
 #define RAID_LINKS_MAX 8
 
@@ -207,14 +208,6 @@ static void closedirp(DIR **d) {
                 closedir(*d);
                 errno = saved;
         }
-}
-
-static void strv_free(char **v) {
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
 }
 
 static int name_cmp(const void *a, const void *b) {

@@ -15,6 +15,7 @@
 
 #include "tandem/cli.h"
 #include "tandem/group.h"
+#include "tandem/util.h"
 #include "tandem/volume.h"
 
 /* Results, in OCF's numbering; the plain CLI maps them (see exit_code()). */
@@ -90,13 +91,6 @@ static int fail(const struct ctx *c, int code, const char *fmt, ...) {
         if (c->ocf)
                 fprintf(stderr, "ocf-exit-reason:%s\n", buf);
         return code;
-}
-
-static int sleep_usec(usec_t u) {
-        struct timespec ts = { .tv_sec = (time_t) (u / USEC_PER_SEC), .tv_nsec = (long) (u % USEC_PER_SEC) * 1000 };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-        return 0;
 }
 
 /* Checks what the config and the overrides give. Returns RES_OK or RES_NOT_CONFIGURED. */
