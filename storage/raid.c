@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tandem/macro.h"
+#include "tandem/ocf.h"
 #include "tandem/raid.h"
 #include "tandem/util.h"
 
@@ -691,10 +692,10 @@ int raid_health_exit_status(enum health h) {
 int raid_health_ocf_status(enum health h) {
         switch (h) {
         case HEALTH_OK:
-                return 0;
+                return OCF_SUCCESS;
         case HEALTH_DEGRADED:
-                return 190;
+                return OCF_DEGRADED;
         default:
-                return 1;
+                return OCF_ERR_GENERIC;
         }
 }

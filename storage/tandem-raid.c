@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tandem/cli.h"
+#include "tandem/ocf.h"
 #include "tandem/raid.h"
 
 /* Exit codes beyond the shared ones (documented in tandem-raid(8)); the same
@@ -23,18 +24,6 @@
 enum {
         EXIT_DEGRADED = 3,      /* some device degraded, none failed */
         EXIT_RAID_FAILED = 4,   /* some device failed */
-};
-
-/* OCF exit codes (OCF 1.1) */
-enum {
-        OCF_SUCCESS = 0,
-        OCF_ERR_GENERIC = 1,
-        OCF_ERR_ARGS = 2,
-        OCF_ERR_UNIMPLEMENTED = 3,
-        OCF_ERR_INSTALLED = 5,
-        OCF_ERR_CONFIGURED = 6,
-        OCF_NOT_RUNNING = 7,
-        OCF_DEGRADED = 190,
 };
 
 /* journal MESSAGE_IDs */
@@ -408,22 +397,6 @@ static void ocf_meta_data(void) {
                TANDEM_VERSION);
 }
 
-static int ocf_reason(int rc, const char *fmt, ...) _printf_(2, 3);
-static int ocf_reason(int rc, const char *fmt, ...) {
-        va_list ap;
-        fputs("ocf-exit-reason:", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        return rc;
-}
-
-static const char *env(const char *name) {
-        const char *v = getenv(name);
-        return v && *v ? v : NULL;
-}
-
 struct ocf {
         struct setup s;
         char **devs;            /* from OCF_RESKEY_devices */
@@ -470,38 +443,38 @@ static int ocf_init(struct opts *o, struct ocf *x) {
         *x = (struct ocf) { .s = { .sysroot_fd = -1 } };
         /* The state marker: one per resource instance ("name:0" for a clone). */
         char inst[128];
-        snprintf(inst, sizeof inst, "%s", env("OCF_RESOURCE_INSTANCE") ?: "default");
+        snprintf(inst, sizeof inst, "%s", ocf_getenv("OCF_RESOURCE_INSTANCE") ?: "default");
         for (char *p = inst; *p; p++)
                 if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.", *p))
                         *p = '_';
         if (inst[0] == '.')
                 inst[0] = '_';
-        snprintf(x->marker, sizeof x->marker, "%s/raid-%s.started", env("TANDEM_RUN_DIR") ?: RUN_DIR, inst);
-        o->common.group = env("OCF_RESKEY_group");
-        o->common.config = env("OCF_RESKEY_config");
+        snprintf(x->marker, sizeof x->marker, "%s/raid-%s.started", ocf_getenv("TANDEM_RUN_DIR") ?: RUN_DIR, inst);
+        o->common.group = ocf_getenv("OCF_RESKEY_group");
+        o->common.config = ocf_getenv("OCF_RESKEY_config");
         if (o->common.group && o->common.config)
-                return ocf_reason(OCF_ERR_CONFIGURED, "give group or config, not both");
-        if (split_devices(env("OCF_RESKEY_devices"), &x->devs, &x->n_devs) < 0)
-                return ocf_reason(OCF_ERR_GENERIC, "out of memory");
+                return ocf_exit_reason(OCF_ERR_CONFIGURED, "give group or config, not both");
+        if (split_devices(ocf_getenv("OCF_RESKEY_devices"), &x->devs, &x->n_devs) < 0)
+                return ocf_exit_reason(OCF_ERR_GENERIC, "out of memory");
         for (size_t i = 0; i < x->n_devs; i++) {
                 struct raid_name nm;
                 if (raid_classify(x->devs[i], &nm) == -EINVAL)
-                        return ocf_reason(OCF_ERR_CONFIGURED, "devices: '%s' is not a device name", x->devs[i]);
+                        return ocf_exit_reason(OCF_ERR_CONFIGURED, "devices: '%s' is not a device name", x->devs[i]);
         }
-        const char *sysroot = env("OCF_RESKEY_sysroot");
+        const char *sysroot = ocf_getenv("OCF_RESKEY_sysroot");
         struct stat st;
         if (sysroot && (stat(sysroot, &st) < 0 || !S_ISDIR(st.st_mode)))
-                return ocf_reason(OCF_ERR_CONFIGURED, "sysroot: %s is not a directory", sysroot);
+                return ocf_exit_reason(OCF_ERR_CONFIGURED, "sysroot: %s is not a directory", sysroot);
         /* Only a named group or config is loaded: the agent does not guess. */
         if (o->common.group || o->common.config) {
                 if (cli_load_group(&o->common, &x->s.g) < 0)
-                        return ocf_reason(OCF_ERR_CONFIGURED, "cannot load the tandem config (%s)",
+                        return ocf_exit_reason(OCF_ERR_CONFIGURED, "cannot load the tandem config (%s)",
                                           o->common.config ? o->common.config : o->common.group);
                 x->s.have_cfg = true;
         }
         int r = open_sysroot(sysroot, &x->s.sysroot_fd, &x->s.live);
         if (r < 0)
-                return ocf_reason(OCF_ERR_CONFIGURED, "sysroot: %s: %s", sysroot ? sysroot : "/", strerror(-r));
+                return ocf_exit_reason(OCF_ERR_CONFIGURED, "sysroot: %s: %s", sysroot ? sysroot : "/", strerror(-r));
         if (x->n_devs > 0) {
                 x->s.devs = x->devs;
                 x->s.n_devs = x->n_devs;
@@ -510,14 +483,14 @@ static int ocf_init(struct opts *o, struct ocf *x) {
                 x->s.n_devs = x->s.g.raid.n_devices;
         }
         x->on_degraded = x->s.have_cfg ? x->s.g.raid.on_degraded : CFG_ON_DEGRADED_ALLOW;
-        const char *od = env("OCF_RESKEY_on_degraded");
+        const char *od = ocf_getenv("OCF_RESKEY_on_degraded");
         if (od) {
                 if (strcmp(od, "allow") == 0)
                         x->on_degraded = CFG_ON_DEGRADED_ALLOW;
                 else if (strcmp(od, "refuse") == 0)
                         x->on_degraded = CFG_ON_DEGRADED_REFUSE;
                 else
-                        return ocf_reason(OCF_ERR_CONFIGURED, "on_degraded: '%s' is not allow or refuse", od);
+                        return ocf_exit_reason(OCF_ERR_CONFIGURED, "on_degraded: '%s' is not allow or refuse", od);
         }
 
         return OCF_SUCCESS;
@@ -564,27 +537,27 @@ static int ocf_start(const struct ocf *x) {
         char why[2048];
         enum health h = ocf_check(x, why, sizeof why);
         if (h == HEALTH_DEGRADED && x->on_degraded == CFG_ON_DEGRADED_REFUSE)
-                return ocf_reason(OCF_ERR_GENERIC, "degraded and on_degraded=refuse: %s", why);
+                return ocf_exit_reason(OCF_ERR_GENERIC, "degraded and on_degraded=refuse: %s", why);
         if (h != HEALTH_OK && h != HEALTH_DEGRADED)
-                return ocf_reason(OCF_ERR_GENERIC, "%s", why);
+                return ocf_exit_reason(OCF_ERR_GENERIC, "%s", why);
         if (h == HEALTH_DEGRADED)
                 log_warning("starting degraded: %s", why);
         _cleanup_free_ char *dir = strdup(x->marker);
         if (!dir)
-                return ocf_reason(OCF_ERR_GENERIC, "out of memory");
+                return ocf_exit_reason(OCF_ERR_GENERIC, "out of memory");
         *strrchr(dir, '/') = '\0';
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return ocf_reason(OCF_ERR_GENERIC, "cannot create %s: %s", dir, strerror(errno));
+                return ocf_exit_reason(OCF_ERR_GENERIC, "cannot create %s: %s", dir, strerror(errno));
         int fd = open(x->marker, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
-                return ocf_reason(OCF_ERR_GENERIC, "cannot create %s: %s", x->marker, strerror(errno));
+                return ocf_exit_reason(OCF_ERR_GENERIC, "cannot create %s: %s", x->marker, strerror(errno));
         safe_close(fd);
         return OCF_SUCCESS;
 }
 
 static int ocf_stop(const struct ocf *x) {
         if (unlink(x->marker) < 0 && errno != ENOENT)
-                return ocf_reason(OCF_ERR_GENERIC, "cannot remove %s: %s", x->marker, strerror(errno));
+                return ocf_exit_reason(OCF_ERR_GENERIC, "cannot remove %s: %s", x->marker, strerror(errno));
         return OCF_SUCCESS;
 }
 
@@ -596,8 +569,8 @@ static int ocf_monitor(const struct ocf *x) {
         if (h == HEALTH_OK)
                 return OCF_SUCCESS;
         if (h == HEALTH_DEGRADED)
-                return ocf_reason(OCF_DEGRADED, "%s", why);
-        return ocf_reason(OCF_ERR_GENERIC, "%s", why);
+                return ocf_exit_reason(OCF_DEGRADED, "%s", why);
+        return ocf_exit_reason(OCF_ERR_GENERIC, "%s", why);
 }
 
 static int cmd_ocf(struct opts *o, const char *action) {
@@ -608,30 +581,27 @@ static int cmd_ocf(struct opts *o, const char *action) {
                 fprintf(stderr, "usage: tandem-raid ocf {start|stop|monitor|meta-data|validate-all}\n");
                 return OCF_ERR_ARGS;
         }
-        if (strcmp(action, "meta-data") == 0) {
+        enum ocf_action act = ocf_action_from_string(action);
+        if (act == OCF_ACTION_META_DATA) {
                 ocf_meta_data();
                 return OCF_SUCCESS;
         }
-        static const char *const known[] = { "start", "stop", "monitor", "status", "validate-all" };
-        bool ok = false;
-        for (size_t i = 0; i < ELEMENTSOF(known); i++)
-                ok = ok || strcmp(action, known[i]) == 0;
-        if (!ok)
+        if (act < 0)
                 return OCF_ERR_UNIMPLEMENTED;
         rc = ocf_init(o, &x);
         if (rc == OCF_SUCCESS) {
-                if (strcmp(action, "start") == 0)
+                if (act == OCF_ACTION_START)
                         rc = ocf_start(&x);
-                else if (strcmp(action, "stop") == 0)
+                else if (act == OCF_ACTION_STOP)
                         rc = ocf_stop(&x);
-                else if (strcmp(action, "validate-all") == 0)
+                else if (act == OCF_ACTION_VALIDATE_ALL)
                         rc = OCF_SUCCESS;
                 else
                         rc = ocf_monitor(&x);
-        } else if (strcmp(action, "stop") == 0 && rc == OCF_ERR_CONFIGURED) {
+        } else if (act == OCF_ACTION_STOP && rc == OCF_ERR_CONFIGURED) {
                 /* a stop must not fail on a config that changed meanwhile */
                 rc = ocf_stop(&x);
-        } else if (strcmp(action, "monitor") == 0 || strcmp(action, "status") == 0) {
+        } else if (act == OCF_ACTION_MONITOR) {
                 if (x.marker[0] && !marker_exists(&x))
                         rc = OCF_NOT_RUNNING;
         }

@@ -15,19 +15,9 @@
 
 #include "tandem/cli.h"
 #include "tandem/group.h"
+#include "tandem/ocf.h"
 #include "tandem/util.h"
 #include "tandem/volume.h"
-
-/* Results, in OCF's numbering; the plain CLI maps them (see exit_code()). */
-enum {
-        RES_OK = 0,
-        RES_FAILED = 1,           /* OCF_ERR_GENERIC */
-        RES_ARGS = 2,             /* OCF_ERR_ARGS */
-        RES_UNIMPLEMENTED = 3,    /* OCF_ERR_UNIMPLEMENTED */
-        RES_NOT_INSTALLED = 5,    /* OCF_ERR_INSTALLED */
-        RES_NOT_CONFIGURED = 6,   /* OCF_ERR_CONFIGURED */
-        RES_NOT_RUNNING = 7,      /* OCF_NOT_RUNNING */
-};
 
 /* tandem-volume's own exit code beyond the shared ones (tandem-volume(8)). */
 enum {
@@ -89,26 +79,26 @@ static int fail(const struct ctx *c, int code, const char *fmt, ...) {
         va_end(ap);
         log_error("%s", buf);
         if (c->ocf)
-                fprintf(stderr, "ocf-exit-reason:%s\n", buf);
+                ocf_exit_reason(code, "%s", buf);
         return code;
 }
 
-/* Checks what the config and the overrides give. Returns RES_OK or RES_NOT_CONFIGURED. */
+/* Checks what the config and the overrides give. Returns OCF_SUCCESS or OCF_ERR_CONFIGURED. */
 static int check_settings(const struct ctx *c) {
         const char *why = NULL;
         struct vol_spec s;
         if (!c->device || !c->fstype || !c->mountpoint)
-                return fail(c, RES_NOT_CONFIGURED, "the volume needs a device, an fstype and a mountpoint%s",
+                return fail(c, OCF_ERR_CONFIGURED, "the volume needs a device, an fstype and a mountpoint%s",
                             c->ocf ? " (OCF_RESKEY_device, fstype, mountpoint)" : " ([volume] or --device, --fstype, --mountpoint)");
         if (vol_spec_parse(c->device, &s, &why) < 0)
-                return fail(c, RES_NOT_CONFIGURED, "device '%s': %s", c->device, why);
+                return fail(c, OCF_ERR_CONFIGURED, "device '%s': %s", c->device, why);
         if (vol_check_fstype(c->fstype, &why) < 0)
-                return fail(c, RES_NOT_CONFIGURED, "fstype '%s': %s", c->fstype, why);
+                return fail(c, OCF_ERR_CONFIGURED, "fstype '%s': %s", c->fstype, why);
         if (vol_check_mountpoint(c->mountpoint, &why) < 0)
-                return fail(c, RES_NOT_CONFIGURED, "mountpoint '%s': %s", c->mountpoint, why);
+                return fail(c, OCF_ERR_CONFIGURED, "mountpoint '%s': %s", c->mountpoint, why);
         if (vol_check_options(c->options, &why) < 0)
-                return fail(c, RES_NOT_CONFIGURED, "options '%s': %s", c->options, why);
-        return RES_OK;
+                return fail(c, OCF_ERR_CONFIGURED, "options '%s': %s", c->options, why);
+        return OCF_SUCCESS;
 }
 
 /* Finds the device; maps the failures to results. */
@@ -116,26 +106,26 @@ static int lookup(const struct ctx *c, struct vol_device *d) {
         _cleanup_free_ char *why = NULL;
         int r = vol_lookup(c->device, c->fstype, d, &why);
         if (r == 0)
-                return RES_OK;
-        int code = r == -ENOENT ? RES_NOT_INSTALLED
-                   : r == -ENOTUNIQ || r == -EMEDIUMTYPE || r == -ENOTBLK || r == -EINVAL ? RES_NOT_CONFIGURED
-                                                                                         : RES_FAILED;
+                return OCF_SUCCESS;
+        int code = r == -ENOENT ? OCF_ERR_INSTALLED
+                   : r == -ENOTUNIQ || r == -EMEDIUMTYPE || r == -ENOTBLK || r == -EINVAL ? OCF_ERR_CONFIGURED
+                                                                                         : OCF_ERR_GENERIC;
         return fail(c, code, "%s", why ? why : strerror(-r));
 }
 
-/* The mount point, canonical. Returns RES_OK, or a failure (missing: RES_NOT_INSTALLED). */
+/* The mount point, canonical. Returns OCF_SUCCESS, or a failure (missing: OCF_ERR_INSTALLED). */
 static int mountpoint(const struct ctx *c, char **ret) {
         int r = vol_mountpoint_resolve(c->mountpoint, ret);
         if (r == -ELOOP)
-                return fail(c, RES_NOT_CONFIGURED, "mountpoint %s is a symbolic link; refusing it (name the real directory)",
+                return fail(c, OCF_ERR_CONFIGURED, "mountpoint %s is a symbolic link; refusing it (name the real directory)",
                             c->mountpoint);
         if (r == -ENOTDIR)
-                return fail(c, RES_NOT_CONFIGURED, "mountpoint %s is not a directory", c->mountpoint);
+                return fail(c, OCF_ERR_CONFIGURED, "mountpoint %s is not a directory", c->mountpoint);
         if (r == -ENOENT)
-                return fail(c, RES_NOT_INSTALLED, "mountpoint %s does not exist; create it on both nodes", c->mountpoint);
+                return fail(c, OCF_ERR_INSTALLED, "mountpoint %s does not exist; create it on both nodes", c->mountpoint);
         if (r < 0)
-                return fail(c, RES_FAILED, "mountpoint %s: %s", c->mountpoint, strerror(-r));
-        return RES_OK;
+                return fail(c, OCF_ERR_GENERIC, "mountpoint %s: %s", c->mountpoint, strerror(-r));
+        return OCF_SUCCESS;
 }
 
 /* I1: mount only while this node's key holds the reservation on every fence device. */
@@ -144,12 +134,12 @@ static int fence_interlock(const struct ctx *c) {
         if (!g) {
                 log_warning("no group configuration: the fence interlock cannot be checked; mounting %s UNFENCED",
                             c->device);
-                return RES_OK;
+                return OCF_SUCCESS;
         }
         if (!g->fence.present) {
                 log_warning("%s has no [fence] section: this group runs unfenced; mounting %s without a reservation",
                             g->path, c->device);
-                return RES_OK;
+                return OCF_SUCCESS;
         }
         _cleanup_free_ char *held = NULL;
         size_t nd = 0;
@@ -159,23 +149,23 @@ static int fence_interlock(const struct ctx *c) {
                 const char *what = held ? held : strerror(-r);
                 if (c->force) {
                         log_warning("--force: the fence devices cannot be used (%s); mounting anyway", what);
-                        return RES_OK;
+                        return OCF_SUCCESS;
                 }
-                return fail(c, RES_FAILED, "refusing to mount: the fence devices cannot be used (%s), so the "
+                return fail(c, OCF_ERR_GENERIC, "refusing to mount: the fence devices cannot be used (%s), so the "
                             "reservation cannot be checked (I1)", what);
         }
         if (r == 1) {
                 log_info("this node holds the reservation on all %zu fence device(s)", nd);
-                return RES_OK;
+                return OCF_SUCCESS;
         }
         if (c->force) {
                 const struct log_field fields[] = { { "TANDEM_DEVICE", c->device } };
                 log_struct(LOG_WARNING, 0, MSGID_VOLUME, fields, ELEMENTSOF(fields),
                            "--force: mounting %s although this node does not hold the reservation everywhere: %s",
                            c->device, held);
-                return RES_OK;
+                return OCF_SUCCESS;
         }
-        return fail(c, RES_FAILED,
+        return fail(c, OCF_ERR_GENERIC,
                     "refusing to mount %s: this node's key does not hold the reservation on every fence device: %s "
                     "(run tandem-fence takeover first, or --force)",
                     c->device, held);
@@ -186,29 +176,29 @@ static int run_fsck(const struct ctx *c, const struct vol_device *d) {
         char desc[256];
         int r = vol_fsck_command(c->fsck, c->fstype, d->devname, argv);
         if (r == -EOPNOTSUPP)
-                return fail(c, RES_NOT_CONFIGURED, "fsck = always: tandem knows no checker for %s", c->fstype);
+                return fail(c, OCF_ERR_CONFIGURED, "fsck = always: tandem knows no checker for %s", c->fstype);
         if (r < 0)
-                return fail(c, RES_FAILED, "fsck: %s", strerror(-r));
+                return fail(c, OCF_ERR_GENERIC, "fsck: %s", strerror(-r));
         if (r == 0) {
                 log_debug("fsck: policy %s, type %s: no check", cfg_fsck_to_string(c->fsck), c->fstype);
-                return RES_OK;
+                return OCF_SUCCESS;
         }
         int status;
         log_info("fsck: running %s %s %s", argv[0], argv[1], argv[2]);
         r = vol_fsck_run(argv, &status);
         if (r == -ENOENT)
-                return fail(c, RES_NOT_INSTALLED, "fsck: %s is not installed", argv[0]);
+                return fail(c, OCF_ERR_INSTALLED, "fsck: %s is not installed", argv[0]);
         if (r < 0)
-                return fail(c, RES_FAILED, "fsck: cannot run %s: %s", argv[0], strerror(-r));
+                return fail(c, OCF_ERR_GENERIC, "fsck: cannot run %s: %s", argv[0], strerror(-r));
         enum vol_fsck_verdict v = vol_fsck_classify(status);
         vol_fsck_describe(status, desc, sizeof desc);
         if (!vol_fsck_mountable(v))
-                return fail(c, RES_FAILED, "fsck of %s: exit %s; not mounting it", d->devname, desc);
+                return fail(c, OCF_ERR_GENERIC, "fsck of %s: exit %s; not mounting it", d->devname, desc);
         if (v == VOL_FSCK_CLEAN)
                 log_info("fsck of %s: exit %s", d->devname, desc);
         else
                 log_warning("fsck of %s: exit %s; mounting it", d->devname, desc);
-        return RES_OK;
+        return OCF_SUCCESS;
 }
 
 static int cmd_mount(const struct ctx *c) {
@@ -217,42 +207,42 @@ static int cmd_mount(const struct ctx *c) {
         struct vol_mount_match m;
         int r;
 
-        if ((r = mountpoint(c, &target)) != RES_OK || (r = lookup(c, &d)) != RES_OK)
+        if ((r = mountpoint(c, &target)) != OCF_SUCCESS || (r = lookup(c, &d)) != OCF_SUCCESS)
                 return r;
         r = vol_mount_state(c->proc_fd, d.devno, target, &m, &where);
         if (r < 0) {
-                r = fail(c, RES_FAILED, "cannot read the mount table: %s", strerror(-r));
+                r = fail(c, OCF_ERR_GENERIC, "cannot read the mount table: %s", strerror(-r));
                 goto out;
         }
         if (m.state == VOL_MOUNT_OK) {
                 log_info("%s (%s) is already mounted at %s", c->device, d.devname, target);
-                r = RES_OK;
+                r = OCF_SUCCESS;
                 goto out;
         }
         if (m.state == VOL_MOUNT_ELSEWHERE) {
-                r = fail(c, RES_FAILED, "%s (%s) is already mounted at %s, not at %s", c->device, d.devname, where, target);
+                r = fail(c, OCF_ERR_GENERIC, "%s (%s) is already mounted at %s, not at %s", c->device, d.devname, where, target);
                 goto out;
         }
         if (m.state == VOL_MOUNT_OTHER) {
-                r = fail(c, RES_FAILED, "%s already has another filesystem mounted on it (%s)", target,
+                r = fail(c, OCF_ERR_GENERIC, "%s already has another filesystem mounted on it (%s)", target,
                          where ? where : "?");
                 goto out;
         }
-        if ((r = fence_interlock(c)) != RES_OK || (r = run_fsck(c, &d)) != RES_OK)
+        if ((r = fence_interlock(c)) != OCF_SUCCESS || (r = run_fsck(c, &d)) != OCF_SUCCESS)
                 goto out;
         r = vol_mount(&d, target, c->fstype, c->options, &why);
         if (r < 0) {
-                r = fail(c, RES_FAILED, "mount %s on %s: %s", d.devname, target, why ? why : strerror(-r));
+                r = fail(c, OCF_ERR_GENERIC, "mount %s on %s: %s", d.devname, target, why ? why : strerror(-r));
                 goto out;
         }
         r = vol_mount_state(c->proc_fd, d.devno, target, &m, NULL);
         if (r < 0 || m.state != VOL_MOUNT_OK) {
-                r = fail(c, RES_FAILED, "mounted %s on %s, but the mount table does not show it there", d.devname, target);
+                r = fail(c, OCF_ERR_GENERIC, "mounted %s on %s, but the mount table does not show it there", d.devname, target);
                 goto out;
         }
         log_notice("mounted %s (%s, %s) at %s%s", c->device, d.devname, c->fstype, target,
                    m.read_only ? " read-only" : "");
-        r = RES_OK;
+        r = OCF_SUCCESS;
 out:
         vol_device_done(&d);
         return r;
@@ -263,7 +253,7 @@ static void print_umount_report(const struct ctx *c, const struct vol_umount_rep
         if (c->json && !c->ocf) {
                 struct json_object *o = json_object_new_object(), *a = json_object_new_array();
                 json_object_object_add(o, "command", json_object_new_string("umount"));
-                json_object_object_add(o, "ok", json_object_new_boolean(rc == RES_OK));
+                json_object_object_add(o, "ok", json_object_new_boolean(rc == OCF_SUCCESS));
                 json_object_object_add(o, "unmounted", json_object_new_boolean(rep->unmounted));
                 if (rep->reason)
                         json_object_object_add(o, "error", json_object_new_string(rep->reason));
@@ -309,25 +299,25 @@ static int cmd_umount(const struct ctx *c) {
         r = vol_mountpoint_resolve(c->mountpoint, &target);
         if (r == -ENOENT) {
                 log_info("%s does not exist, so nothing is mounted there", c->mountpoint);
-                return RES_OK;
+                return OCF_SUCCESS;
         }
-        if (r < 0 && (r = mountpoint(c, &target)) != RES_OK)
+        if (r < 0 && (r = mountpoint(c, &target)) != OCF_SUCCESS)
                 return r;
         r = lookup(c, &d);
-        if (r != RES_OK) {
+        if (r != OCF_SUCCESS) {
                 /* Without the device we cannot tell what is mounted there. */
                 struct vol_mount_match m;
                 if (vol_mount_state(c->proc_fd, (dev_t) -1, target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE) {
                         log_info("nothing is mounted at %s", target);
-                        return RES_OK;
+                        return OCF_SUCCESS;
                 }
-                return r == RES_NOT_INSTALLED ? RES_FAILED : r;
+                return r == OCF_ERR_INSTALLED ? OCF_ERR_GENERIC : r;
         }
         r = vol_umount(c->proc_fd, target, d.devno, c->stop_timeout, sleep_usec, &rep);
-        int rc = r == 0 ? RES_OK : RES_FAILED;
+        int rc = r == 0 ? OCF_SUCCESS : OCF_ERR_GENERIC;
         print_umount_report(c, &rep, rc);
         if (r < 0)
-                fail(c, RES_FAILED, "unmounting %s from %s failed: %s; the reservation must stay", d.devname, target,
+                fail(c, OCF_ERR_GENERIC, "unmounting %s from %s failed: %s; the reservation must stay", d.devname, target,
                      rep.reason ? rep.reason : strerror(-r));
         else if (rep.unmounted)
                 log_notice("unmounted %s (%s) from %s", c->device, d.devname, target);
@@ -343,23 +333,23 @@ static int inspect(const struct ctx *c, char **target, struct vol_device *d, str
         int r = vol_mountpoint_resolve(c->mountpoint, target);
         if (r == -ENOENT) {
                 *m = (struct vol_mount_match) { .state = VOL_MOUNT_NONE };
-                return RES_NOT_RUNNING;
+                return OCF_NOT_RUNNING;
         }
-        if (r < 0 && (r = mountpoint(c, target)) != RES_OK)
+        if (r < 0 && (r = mountpoint(c, target)) != OCF_SUCCESS)
                 return r;
         r = lookup(c, d);
-        if (r != RES_OK) {
+        if (r != OCF_SUCCESS) {
                 struct vol_mount_match mm;
                 if (vol_mount_state(c->proc_fd, (dev_t) -1, *target, &mm, NULL) == 0 && mm.state == VOL_MOUNT_NONE) {
                         *m = mm;
-                        return RES_NOT_RUNNING;
+                        return OCF_NOT_RUNNING;
                 }
-                return r == RES_NOT_INSTALLED ? RES_FAILED : r;
+                return r == OCF_ERR_INSTALLED ? OCF_ERR_GENERIC : r;
         }
         r = vol_mount_state(c->proc_fd, d->devno, *target, m, where);
         if (r < 0)
-                return fail(c, RES_FAILED, "cannot read the mount table: %s", strerror(-r));
-        return RES_OK;
+                return fail(c, OCF_ERR_GENERIC, "cannot read the mount table: %s", strerror(-r));
+        return OCF_SUCCESS;
 }
 
 static int cmd_status(const struct ctx *c) {
@@ -369,7 +359,7 @@ static int cmd_status(const struct ctx *c) {
         struct vol_holder *h = NULL;
         size_t nh = 0;
         int r = inspect(c, &target, &d, &m, &where);
-        if (r != RES_OK && r != RES_NOT_RUNNING) {
+        if (r != OCF_SUCCESS && r != OCF_NOT_RUNNING) {
                 vol_device_done(&d);
                 return r;
         }
@@ -378,7 +368,7 @@ static int cmd_status(const struct ctx *c) {
                 if (r < 0)
                         log_warning_errno(r, "cannot list the processes using %s", target);
         }
-        int rc = m.state == VOL_MOUNT_OK ? RES_OK : m.state == VOL_MOUNT_NONE ? RES_NOT_RUNNING : RES_FAILED;
+        int rc = m.state == VOL_MOUNT_OK ? OCF_SUCCESS : m.state == VOL_MOUNT_NONE ? OCF_NOT_RUNNING : OCF_ERR_GENERIC;
         if (c->json) {
                 struct json_object *o = json_object_new_object();
                 json_object_object_add(o, "device", json_object_new_string(c->device));
@@ -417,15 +407,15 @@ static int watch(const struct ctx *c, char **target, struct vol_mounted *m) {
         int r = vol_mountpoint_resolve(c->mountpoint, target);
         if (r == -ENOENT) {
                 m->state = VOL_MOUNT_NONE;
-                return RES_NOT_RUNNING;
+                return OCF_NOT_RUNNING;
         }
-        if (r < 0 && (r = mountpoint(c, target)) != RES_OK)
+        if (r < 0 && (r = mountpoint(c, target)) != OCF_SUCCESS)
                 return r;
         r = vol_mounted(c->proc_fd, c->device, c->fstype, *target, m);
         if (r == 0)
-                return RES_OK;
+                return OCF_SUCCESS;
         /* as lookup(): the volume with the wrong type is a configuration error */
-        int code = r == -EMEDIUMTYPE || r == -ENOTBLK || r == -EINVAL ? RES_NOT_CONFIGURED : RES_FAILED;
+        int code = r == -EMEDIUMTYPE || r == -ENOTBLK || r == -EINVAL ? OCF_ERR_CONFIGURED : OCF_ERR_GENERIC;
         return fail(c, code, "%s", m->reason ? m->reason : strerror(-r));
 }
 
@@ -435,27 +425,27 @@ static int cmd_monitor(const struct ctx *c) {
         const struct vol_device *d = &m.dev;
         const char *note = NULL;
         int r = watch(c, &target, &m);
-        if (r == RES_NOT_RUNNING || (r == RES_OK && m.state == VOL_MOUNT_NONE)) {
+        if (r == OCF_NOT_RUNNING || (r == OCF_SUCCESS && m.state == VOL_MOUNT_NONE)) {
                 if (!c->ocf)
                         log_info("%s is not mounted at %s", c->device, c->mountpoint);
-                r = RES_NOT_RUNNING;
+                r = OCF_NOT_RUNNING;
                 goto out;
         }
-        if (r != RES_OK)
+        if (r != OCF_SUCCESS)
                 goto out;
         if (m.state == VOL_MOUNT_ELSEWHERE) {
-                r = fail(c, RES_FAILED, "%s (%s) is mounted at %s, not at %s", c->device, d->devname, m.where, target);
+                r = fail(c, OCF_ERR_GENERIC, "%s (%s) is mounted at %s, not at %s", c->device, d->devname, m.where, target);
                 goto out;
         }
         if (m.state == VOL_MOUNT_OTHER) {
-                r = fail(c, RES_FAILED, "another filesystem (%s) is mounted at %s%s%s", m.where ? m.where : "?", target,
+                r = fail(c, OCF_ERR_GENERIC, "another filesystem (%s) is mounted at %s%s%s", m.where ? m.where : "?", target,
                          m.reason ? ": " : "", m.reason ? m.reason : "");
                 goto out;
         }
         if (c->depth >= 10) {
                 r = vol_read_block(d->devname);
                 if (r < 0) {
-                        r = fail(c, RES_FAILED, "depth 10: reading a block of %s with O_DIRECT failed: %s", d->devname,
+                        r = fail(c, OCF_ERR_GENERIC, "depth 10: reading a block of %s with O_DIRECT failed: %s", d->devname,
                                  strerror(-r));
                         goto out;
                 }
@@ -465,12 +455,12 @@ static int cmd_monitor(const struct ctx *c) {
                 if (r == -EROFS)
                         note = "read-only mount: the depth-20 write test was skipped (as resource-agents' Filesystem does)";
                 else if (r < 0) {
-                        r = fail(c, RES_FAILED, "depth 20: the probe file in %s/%s failed: %s", target, VOL_PROBE_DIR,
+                        r = fail(c, OCF_ERR_GENERIC, "depth 20: the probe file in %s/%s failed: %s", target, VOL_PROBE_DIR,
                                  strerror(-r));
                         goto out;
                 }
         }
-        r = RES_OK;
+        r = OCF_SUCCESS;
         if (c->json && !c->ocf) {
                 struct json_object *o = json_object_new_object();
                 json_object_object_add(o, "ok", json_object_new_boolean(true));
@@ -568,11 +558,6 @@ static const char ocf_metadata[] =
         "</actions>\n"
         "</resource-agent>\n";
 
-static const char *env_nonempty(const char *name) {
-        const char *v = getenv(name);
-        return v && v[0] ? v : NULL;
-}
-
 static int parse_depth(const char *s, int *ret) {
         if (strcmp(s, "0") == 0)
                 *ret = 0;
@@ -590,7 +575,7 @@ struct overrides {
         bool force;
 };
 
-/* Fills c from the group (may be NULL) and the overrides. Returns RES_OK or RES_NOT_CONFIGURED. */
+/* Fills c from the group (may be NULL) and the overrides. Returns OCF_SUCCESS or OCF_ERR_CONFIGURED. */
 static int settle(struct ctx *c, const struct cfg_group *g, const struct overrides *o) {
         bool vol = g && g->volume.present;
         c->g = g;
@@ -606,12 +591,12 @@ static int settle(struct ctx *c, const struct cfg_group *g, const struct overrid
                 for (i = 0; i < _CFG_FSCK_MAX && strcmp(o->fsck, cfg_fsck_to_string(i)) != 0; i++)
                         ;
                 if (i == _CFG_FSCK_MAX)
-                        return fail(c, RES_NOT_CONFIGURED, "fsck '%s': must be auto, always or never", o->fsck);
+                        return fail(c, OCF_ERR_CONFIGURED, "fsck '%s': must be auto, always or never", o->fsck);
                 c->fsck = (enum cfg_fsck) i;
         }
         if (o->stop_timeout && (cfg_parse_duration(o->stop_timeout, &c->stop_timeout) < 0 ||
                                 c->stop_timeout > 3600 * USEC_PER_SEC))
-                return fail(c, RES_NOT_CONFIGURED, "stop_timeout '%s': must be a duration up to 1h, e.g. 30s",
+                return fail(c, OCF_ERR_CONFIGURED, "stop_timeout '%s': must be a duration up to 1h, e.g. 30s",
                             o->stop_timeout);
         return check_settings(c);
 }
@@ -619,8 +604,8 @@ static int settle(struct ctx *c, const struct cfg_group *g, const struct overrid
 static int open_proc(struct ctx *c) {
         c->proc_fd = open(c->procroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (c->proc_fd < 0)
-                return fail(c, RES_FAILED, "cannot open %s: %m", c->procroot);
-        return RES_OK;
+                return fail(c, OCF_ERR_GENERIC, "cannot open %s: %m", c->procroot);
+        return OCF_SUCCESS;
 }
 
 static int run_ocf(int argc, char **argv, const char *procroot) {
@@ -630,38 +615,34 @@ static int run_ocf(int argc, char **argv, const char *procroot) {
         int r;
 
         if (argc != 1) {
-                fprintf(stderr, "ocf-exit-reason:usage: tandem-volume ocf ACTION\n");
-                return RES_ARGS;
+                return ocf_exit_reason(OCF_ERR_ARGS, "usage: tandem-volume ocf ACTION");
         }
-        const char *action = argv[0];
-        if (strcmp(action, "meta-data") == 0) {
+        enum ocf_action action = ocf_action_from_string(argv[0]);
+        if (action == OCF_ACTION_META_DATA) {
                 fputs(ocf_metadata, stdout);
-                return RES_OK;
+                return OCF_SUCCESS;
         }
-        if (strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 && strcmp(action, "monitor") != 0 &&
-            strcmp(action, "status") != 0 && strcmp(action, "validate-all") != 0) {
-                fprintf(stderr, "ocf-exit-reason:action '%s' is not implemented\n", action);
-                return RES_UNIMPLEMENTED;
-        }
+        if (action < 0)
+                return ocf_exit_reason(OCF_ERR_UNIMPLEMENTED, "action '%s' is not implemented", argv[0]);
         /* Pacemaker reads stderr; the journal gets the rest. */
-        log_setup("tandem-volume", env_nonempty("OCF_TRACE_RA") ? LOG_DEBUG : LOG_INFO, LOG_TARGET_AUTO);
+        log_setup("tandem-volume", ocf_getenv("OCF_TRACE_RA") ? LOG_DEBUG : LOG_INFO, LOG_TARGET_AUTO);
 
         struct overrides o = {
-                .device = env_nonempty("OCF_RESKEY_device"),
-                .fstype = env_nonempty("OCF_RESKEY_fstype"),
-                .mountpoint = env_nonempty("OCF_RESKEY_mountpoint"),
-                .options = env_nonempty("OCF_RESKEY_options"),
-                .fsck = env_nonempty("OCF_RESKEY_fsck"),
-                .stop_timeout = env_nonempty("OCF_RESKEY_stop_timeout"),
+                .device = ocf_getenv("OCF_RESKEY_device"),
+                .fstype = ocf_getenv("OCF_RESKEY_fstype"),
+                .mountpoint = ocf_getenv("OCF_RESKEY_mountpoint"),
+                .options = ocf_getenv("OCF_RESKEY_options"),
+                .fsck = ocf_getenv("OCF_RESKEY_fsck"),
+                .stop_timeout = ocf_getenv("OCF_RESKEY_stop_timeout"),
         };
-        const char *force = env_nonempty("OCF_RESKEY_force");
+        const char *force = ocf_getenv("OCF_RESKEY_force");
         if (force && cfg_parse_bool(force, &o.force) < 0)
-                return fail(&c, RES_NOT_CONFIGURED, "force '%s': must be true or false", force);
-        const char *level = env_nonempty("OCF_CHECK_LEVEL");
+                return fail(&c, OCF_ERR_CONFIGURED, "force '%s': must be true or false", force);
+        const char *level = ocf_getenv("OCF_CHECK_LEVEL");
         if (level && parse_depth(level, &c.depth) < 0)
-                return fail(&c, RES_ARGS, "OCF_CHECK_LEVEL '%s': must be 0, 10 or 20", level);
+                return fail(&c, OCF_ERR_ARGS, "OCF_CHECK_LEVEL '%s': must be 0, 10 or 20", level);
 
-        const char *group = env_nonempty("OCF_RESKEY_group"), *config = env_nonempty("OCF_RESKEY_config");
+        const char *group = ocf_getenv("OCF_RESKEY_group"), *config = ocf_getenv("OCF_RESKEY_config");
         if (group || config) {
                 struct cli_common cc;
                 cli_common_init(&cc);
@@ -669,20 +650,20 @@ static int run_ocf(int argc, char **argv, const char *procroot) {
                 cc.config = config;
                 if (cli_load_group(&cc, &g) < 0) {
                         cfg_group_done(&g);
-                        return fail(&c, RES_NOT_CONFIGURED, "the group configuration %s is not valid",
+                        return fail(&c, OCF_ERR_CONFIGURED, "the group configuration %s is not valid",
                                     config ? config : group);
                 }
                 have_cfg = true;
         }
         r = settle(&c, have_cfg ? &g : NULL, &o);
-        if (r == RES_OK && strcmp(action, "validate-all") != 0)
+        if (r == OCF_SUCCESS && action != OCF_ACTION_VALIDATE_ALL)
                 r = open_proc(&c);
-        if (r == RES_OK) {
-                if (strcmp(action, "start") == 0)
+        if (r == OCF_SUCCESS) {
+                if (action == OCF_ACTION_START)
                         r = cmd_mount(&c);
-                else if (strcmp(action, "stop") == 0)
+                else if (action == OCF_ACTION_STOP)
                         r = cmd_umount(&c);
-                else if (strcmp(action, "monitor") == 0 || strcmp(action, "status") == 0)
+                else if (action == OCF_ACTION_MONITOR)
                         r = cmd_monitor(&c);
         }
         safe_close(c.proc_fd);
@@ -692,7 +673,7 @@ static int run_ocf(int argc, char **argv, const char *procroot) {
 
 /* The plain command's exit code for a result. */
 static int exit_code(int r) {
-        return r == RES_OK ? EXIT_OK : r == RES_NOT_RUNNING ? EXIT_NOT_RUNNING : EXIT_FAILED;
+        return r == OCF_SUCCESS ? EXIT_OK : r == OCF_NOT_RUNNING ? EXIT_NOT_RUNNING : EXIT_FAILED;
 }
 
 int main(int argc, char **argv) {
@@ -816,9 +797,9 @@ int main(int argc, char **argv) {
                 have_cfg = true;
         }
         r = settle(&c, have_cfg ? &g : NULL, &o);
-        if (r == RES_OK)
+        if (r == OCF_SUCCESS)
                 r = open_proc(&c);
-        if (r == RES_OK) {
+        if (r == OCF_SUCCESS) {
                 if (strcmp(cmd, "mount") == 0)
                         r = cmd_mount(&c);
                 else if (strcmp(cmd, "umount") == 0)
