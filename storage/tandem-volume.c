@@ -86,17 +86,17 @@ static int fail(const struct ctx *c, int code, const char *fmt, ...) {
 /* Checks what the config and the overrides give. Returns OCF_SUCCESS or OCF_ERR_CONFIGURED. */
 static int check_settings(const struct ctx *c) {
         const char *why = NULL;
-        struct vol_spec s;
+        struct volspec s;
         if (!c->device || !c->fstype || !c->mountpoint)
                 return fail(c, OCF_ERR_CONFIGURED, "the volume needs a device, an fstype and a mountpoint%s",
                             c->ocf ? " (OCF_RESKEY_device, fstype, mountpoint)" : " ([volume] or --device, --fstype, --mountpoint)");
-        if (vol_spec_parse(c->device, &s, &why) < 0)
+        if (volspec_parse(c->device, &s, &why) < 0)
                 return fail(c, OCF_ERR_CONFIGURED, "device '%s': %s", c->device, why);
-        if (vol_check_fstype(c->fstype, &why) < 0)
+        if (volspec_check_fstype(c->fstype, &why) < 0)
                 return fail(c, OCF_ERR_CONFIGURED, "fstype '%s': %s", c->fstype, why);
-        if (vol_check_mountpoint(c->mountpoint, &why) < 0)
+        if (volspec_check_mountpoint(c->mountpoint, &why) < 0)
                 return fail(c, OCF_ERR_CONFIGURED, "mountpoint '%s': %s", c->mountpoint, why);
-        if (vol_check_options(c->options, &why) < 0)
+        if (volspec_check_options(c->options, &why) < 0)
                 return fail(c, OCF_ERR_CONFIGURED, "options '%s': %s", c->options, why);
         return OCF_SUCCESS;
 }
@@ -610,7 +610,7 @@ static int open_proc(struct ctx *c) {
 
 static int run_ocf(int argc, char **argv, const char *procroot) {
         struct ctx c = { .ocf = true, .procroot = procroot, .proc_fd = -1 };
-        struct cfg_group g = {};
+        struct cfg_group g = { .check_options = volspec_check_options };
         bool have_cfg = false;
         int r;
 
@@ -703,7 +703,7 @@ int main(int argc, char **argv) {
         struct cli_common common;
         struct overrides o = {};
         struct ctx c = { .procroot = "/proc", .proc_fd = -1 };
-        struct cfg_group g = {};
+        struct cfg_group g = { .check_options = volspec_check_options };
         bool have_cfg = false, depth_set = false;
         int opt, r;
 

@@ -3,9 +3,11 @@
  * find it with libblkid, check it, mount it with libmount, end the
  * processes that hold it, unmount it, and monitor it.
  *
- * Pure parts (storage/volume.c, no I/O): device strings and option checks,
- * fsck exit codes, /proc/PID/maps lines, PID names, sysfs uevent names, and
- * matching a parsed mount table against the volume. The I/O parts: lookup,
+ * The device string and the checks of fstype, mount point and options are
+ * include/tandem/volspec.h's (lib/), which the config parser uses too.
+ * Pure parts (storage/volume.c, no I/O): fsck exit codes, /proc/PID/maps
+ * lines, PID names, sysfs uevent names, and matching a parsed mount table
+ * against the volume. The I/O parts: lookup,
  * and identifying one mounted device for the depth-0 monitor (storage/
  * volume-blkid.c), holders and the mount table through a movable /proc
  * root (storage/volume-proc.c), fsck, mount, unmount and the deeper
@@ -22,32 +24,7 @@
 
 #include "tandem/config.h"
 #include "tandem/macro.h"
-
-/* How a device string names the device. */
-enum vol_tag {
-        VOL_TAG_PATH,           /* /dev/... */
-        VOL_TAG_UUID,
-        VOL_TAG_LABEL,
-        VOL_TAG_PARTUUID,
-        _VOL_TAG_MAX,
-        _VOL_TAG_INVALID = -EINVAL,
-};
-
-struct vol_spec {
-        enum vol_tag tag;
-        const char *value;      /* points into the parsed string: the path, or what follows "TAG=" */
-};
-
-/* Splits a device string (UUID=, LABEL=, PARTUUID= or an absolute /dev path) into *ret. Returns 0 or -EINVAL with *ret_reason set. */
-int vol_spec_parse(const char *s, struct vol_spec *ret, const char **ret_reason);
-/* Returns the blkid tag name of a tag ("UUID"), "path" for a path, or NULL. */
-const char *vol_tag_to_string(enum vol_tag t);
-/* Checks a filesystem type as the config does (not "auto"). Returns 0 or -EINVAL with *ret_reason set. */
-int vol_check_fstype(const char *s, const char **ret_reason);
-/* Checks a mount point: absolute, normalised, not "/". Returns 0 or -EINVAL with *ret_reason set. */
-int vol_check_mountpoint(const char *s, const char **ret_reason);
-/* Checks a mount option string with libmount's parser; refuses bind, rbind, move, remount, loop. Returns 0 or -EINVAL with *ret_reason set. */
-int vol_check_options(const char *s, const char **ret_reason);
+#include "tandem/volspec.h"
 
 /* What an fsck exit status means (fsck(8): a sum of 1 corrected, 2 reboot,
  * 4 uncorrected, 8 operational error, 16 usage, 32 cancelled, 128 shared
@@ -180,7 +157,7 @@ struct vol_device {
 
 /* Returns true when d carries the tag spec names (UUID, LABEL or PARTUUID,
  * compared exactly); false for a path spec, which names a node, not a tag. */
-bool vol_device_has_tag(const struct vol_spec *spec, const struct vol_device *d);
+bool vol_device_has_tag(const struct volspec *spec, const struct vol_device *d);
 /* Finds DEVNAME= in the text of a sysfs uevent file (s[0..n), NUL not
  * needed): the device's node under /dev. Returns 0 with *ret pointing into
  * s and *ret_len; -ENOENT when there is none; -EBADMSG for a name that is

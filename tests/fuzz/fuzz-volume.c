@@ -71,27 +71,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 break;
         }
         case 3: {
-                struct vol_spec s;
-                r = vol_spec_parse(str, &s, &why);
-                if (r == 0 && (s.tag < 0 || s.tag >= _VOL_TAG_MAX || s.value < str || s.value > str + len))
+                struct volspec s;
+                r = volspec_parse(str, &s, &why);
+                if (r == 0 && (s.tag < 0 || s.tag >= _VOLSPEC_TAG_MAX || s.value < str || s.value > str + len))
                         abort();
                 if (r < 0 && (r != -EINVAL || !why))
                         abort();
                 break;
         }
         case 4:
-                r = vol_check_options(str, &why);
+                r = volspec_check_options(str, &why);
                 if (r != 0 && (r != -EINVAL || !why))
                         abort();
                 break;
         case 5:
-                r = vol_check_mountpoint(str, &why);
+                r = volspec_check_mountpoint(str, &why);
                 if (r != 0 && (r != -EINVAL || !why))
                         abort();
                 break;
         case 6: {
                 const char *argv[VOL_FSCK_ARGV_MAX];
-                r = vol_check_fstype(str, &why);
+                r = volspec_check_fstype(str, &why);
                 if (r != 0 && r != -EINVAL)
                         abort();
                 r = vol_fsck_command((enum cfg_fsck) (which % 4), str, "/dev/x", argv);

@@ -25,73 +25,73 @@
 #define S(lit) lit, sizeof(lit) - 1
 
 static void test_spec(void **state) {
-        struct vol_spec s = { .tag = _VOL_TAG_INVALID };
+        struct volspec s = { .tag = _VOLSPEC_TAG_INVALID };
         const char *why = NULL;
         (void) state;
 
-        assert_int_equal(vol_spec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, &why), 0);
-        assert_int_equal(s.tag, VOL_TAG_UUID);
+        assert_int_equal(volspec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, &why), 0);
+        assert_int_equal(s.tag, VOLSPEC_UUID);
         assert_string_equal(s.value, "3f1c0d2e-aa01-4b5e-9c1d-0123456789ab");
-        assert_int_equal(vol_spec_parse("LABEL=db data", &s, &why), 0);
-        assert_int_equal(s.tag, VOL_TAG_LABEL);
+        assert_int_equal(volspec_parse("LABEL=db data", &s, &why), 0);
+        assert_int_equal(s.tag, VOLSPEC_LABEL);
         assert_string_equal(s.value, "db data");
-        assert_int_equal(vol_spec_parse("PARTUUID=0a1b2c3d-01", &s, &why), 0);
-        assert_int_equal(s.tag, VOL_TAG_PARTUUID);
-        assert_int_equal(vol_spec_parse("/dev/disk/by-id/wwn-0x6001", &s, &why), 0);
-        assert_int_equal(s.tag, VOL_TAG_PATH);
-        assert_string_equal(vol_tag_to_string(VOL_TAG_LABEL), "LABEL");
+        assert_int_equal(volspec_parse("PARTUUID=0a1b2c3d-01", &s, &why), 0);
+        assert_int_equal(s.tag, VOLSPEC_PARTUUID);
+        assert_int_equal(volspec_parse("/dev/disk/by-id/wwn-0x6001", &s, &why), 0);
+        assert_int_equal(s.tag, VOLSPEC_PATH);
+        assert_string_equal(volspec_tag_to_string(VOLSPEC_LABEL), "LABEL");
 
-        s.tag = VOL_TAG_LABEL;
+        s.tag = VOLSPEC_LABEL;
         why = NULL;
-        assert_int_equal(vol_spec_parse("LABEL=", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("LABEL=", &s, &why), -EINVAL);
         assert_non_null(why);
-        assert_int_equal(vol_spec_parse("TYPE=ext4", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("UUID=not-hex!", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("/etc/passwd", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("/dev/", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("/dev/../etc/x", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("LABEL=a\nb", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("sdb1", &s, &why), -EINVAL);
-        assert_int_equal(s.tag, VOL_TAG_LABEL); /* untouched */
+        assert_int_equal(volspec_parse("TYPE=ext4", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("UUID=not-hex!", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("/etc/passwd", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("/dev/", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("/dev/../etc/x", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("LABEL=a\nb", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("sdb1", &s, &why), -EINVAL);
+        assert_int_equal(s.tag, VOLSPEC_LABEL); /* untouched */
 }
 
 static void test_checks(void **state) {
         const char *why = NULL;
         (void) state;
 
-        assert_int_equal(vol_check_fstype("ext4", &why), 0);
-        assert_int_equal(vol_check_fstype("xfs", &why), 0);
-        assert_int_equal(vol_check_fstype("auto", &why), -EINVAL);
+        assert_int_equal(volspec_check_fstype("ext4", &why), 0);
+        assert_int_equal(volspec_check_fstype("xfs", &why), 0);
+        assert_int_equal(volspec_check_fstype("auto", &why), -EINVAL);
         assert_non_null(why);
-        assert_int_equal(vol_check_fstype("", &why), -EINVAL);
-        assert_int_equal(vol_check_fstype("ext4,xfs", &why), -EINVAL);
-        assert_int_equal(vol_check_fstype("EXT4", &why), -EINVAL);
+        assert_int_equal(volspec_check_fstype("", &why), -EINVAL);
+        assert_int_equal(volspec_check_fstype("ext4,xfs", &why), -EINVAL);
+        assert_int_equal(volspec_check_fstype("EXT4", &why), -EINVAL);
 
-        assert_int_equal(vol_check_mountpoint("/srv/db", &why), 0);
-        assert_int_equal(vol_check_mountpoint("/", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("srv/db", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv/db/", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv//db", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv/../db", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv/db/..", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv/./db", &why), -EINVAL);
+        assert_int_equal(volspec_check_mountpoint("/srv/db", &why), 0);
+        assert_int_equal(volspec_check_mountpoint("/", &why), -EINVAL);
+        assert_int_equal(volspec_check_mountpoint("srv/db", &why), -EINVAL);
+        assert_int_equal(volspec_check_mountpoint("/srv/db/", &why), -EINVAL);
+        assert_int_equal(volspec_check_mountpoint("/srv//db", &why), -EINVAL);
+        assert_int_equal(volspec_check_mountpoint("/srv/../db", &why), -EINVAL);
+        assert_int_equal(volspec_check_mountpoint("/srv/db/..", &why), -EINVAL);
+        assert_int_equal(volspec_check_mountpoint("/srv/./db", &why), -EINVAL);
 
-        assert_int_equal(vol_check_options("defaults", &why), 0);
-        assert_int_equal(vol_check_options("noatime,data=ordered", &why), 0);
-        assert_int_equal(vol_check_options("ro", &why), 0);
-        assert_int_equal(vol_check_options("context=\"system_u:object_r:tmp_t:s0\",noatime", &why), 0);
+        assert_int_equal(volspec_check_options("defaults", &why), 0);
+        assert_int_equal(volspec_check_options("noatime,data=ordered", &why), 0);
+        assert_int_equal(volspec_check_options("ro", &why), 0);
+        assert_int_equal(volspec_check_options("context=\"system_u:object_r:tmp_t:s0\",noatime", &why), 0);
         why = NULL;
-        assert_int_equal(vol_check_options("noatime,bind", &why), -EINVAL);
+        assert_int_equal(volspec_check_options("noatime,bind", &why), -EINVAL);
         assert_non_null(why);
-        assert_int_equal(vol_check_options("remount,ro", &why), -EINVAL);
-        assert_int_equal(vol_check_options("loop", &why), -EINVAL);
-        assert_int_equal(vol_check_options("noatime,,ro", &why), -EINVAL);
-        assert_int_equal(vol_check_options(",ro", &why), -EINVAL);
-        assert_int_equal(vol_check_options("ro,", &why), -EINVAL);
-        assert_int_equal(vol_check_options("", &why), -EINVAL);
-        assert_int_equal(vol_check_options("a\tb", &why), -EINVAL);
+        assert_int_equal(volspec_check_options("remount,ro", &why), -EINVAL);
+        assert_int_equal(volspec_check_options("loop", &why), -EINVAL);
+        assert_int_equal(volspec_check_options("noatime,,ro", &why), -EINVAL);
+        assert_int_equal(volspec_check_options(",ro", &why), -EINVAL);
+        assert_int_equal(volspec_check_options("ro,", &why), -EINVAL);
+        assert_int_equal(volspec_check_options("", &why), -EINVAL);
+        assert_int_equal(volspec_check_options("a\tb", &why), -EINVAL);
         /* "bindx" is not "bind" */
-        assert_int_equal(vol_check_options("bindx", &why), 0);
+        assert_int_equal(volspec_check_options("bindx", &why), 0);
 }
 
 static void test_fsck_classify(void **state) {
@@ -515,30 +515,30 @@ static void test_mount_top(void **state) {
 static void test_device_has_tag(void **state) {
         struct vol_device d = { .fstype = (char *) "ext4", .uuid = (char *) "3f1c0d2e-aa01-4b5e-9c1d-0123456789ab",
                                 .label = (char *) "dbdata", .partuuid = (char *) "0a1b2c3d-01" };
-        struct vol_spec s;
+        struct volspec s;
         (void) state;
 
-        assert_int_equal(vol_spec_parse("LABEL=dbdata", &s, NULL), 0);
+        assert_int_equal(volspec_parse("LABEL=dbdata", &s, NULL), 0);
         assert_true(vol_device_has_tag(&s, &d));
-        assert_int_equal(vol_spec_parse("LABEL=dbdat", &s, NULL), 0);
+        assert_int_equal(volspec_parse("LABEL=dbdat", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
-        assert_int_equal(vol_spec_parse("LABEL=DBDATA", &s, NULL), 0);
+        assert_int_equal(volspec_parse("LABEL=DBDATA", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));   /* exact, as blkid's tag search */
-        assert_int_equal(vol_spec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
+        assert_int_equal(volspec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
         assert_true(vol_device_has_tag(&s, &d));
-        assert_int_equal(vol_spec_parse("PARTUUID=0a1b2c3d-01", &s, NULL), 0);
+        assert_int_equal(volspec_parse("PARTUUID=0a1b2c3d-01", &s, NULL), 0);
         assert_true(vol_device_has_tag(&s, &d));
         /* a PARTUUID is not a filesystem UUID, nor the other way round */
-        assert_int_equal(vol_spec_parse("PARTUUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
+        assert_int_equal(volspec_parse("PARTUUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
-        assert_int_equal(vol_spec_parse("UUID=0a1b2c3d-01", &s, NULL), 0);
+        assert_int_equal(volspec_parse("UUID=0a1b2c3d-01", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
         /* a path names no tag */
-        assert_int_equal(vol_spec_parse("/dev/sdb1", &s, NULL), 0);
+        assert_int_equal(volspec_parse("/dev/sdb1", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
         /* a filesystem without a label */
         d.label = NULL;
-        assert_int_equal(vol_spec_parse("LABEL=dbdata", &s, NULL), 0);
+        assert_int_equal(volspec_parse("LABEL=dbdata", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
         assert_false(vol_device_has_tag(NULL, &d));
         assert_false(vol_device_has_tag(&s, NULL));
