@@ -203,6 +203,21 @@ int raid_resolve(int sysroot_fd, const char *dev, struct raid_name *ret) {
         }
 }
 
+int raid_sysroot_open(const char *dir, int *ret_fd, bool *ret_live) {
+        struct stat a, b;
+
+        if (!ret_fd || !ret_live)
+                return -EINVAL;
+        _cleanup_close_ int fd = open(dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &a) < 0 || stat("/", &b) < 0)
+                return -errno;
+        *ret_live = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 static void closedirp(DIR **d) {
         if (*d) {
                 int saved = errno;
@@ -648,6 +663,38 @@ bool raid_health_changed(const struct raid_report *prev, const struct raid_resul
         if (ret_before)
                 *ret_before = p ? p->health : _HEALTH_INVALID;
         return !p || !cur || p->health != cur->health;
+}
+
+char *raid_report_problems(const struct raid_report *r, char *buf, size_t n) {
+        size_t len = 0;
+
+        if (!buf || n == 0)
+                return buf;
+        buf[0] = '\0';
+        for (size_t i = 0; r && i < r->n && len < n; i++) {
+                const struct raid_result *x = &r->results[i];
+                if (x->health != HEALTH_OK)
+                        len += (size_t) snprintf(buf + len, n - len, "%s%s %s: %s", len ? "; " : "", x->device,
+                                                 health_to_string(x->health), x->reason);
+        }
+        return buf;
+}
+
+char *raid_report_status(const struct raid_report *r, char *buf, size_t n) {
+        size_t nr = r ? r->n : 0;
+
+        if (!buf || n == 0)
+                return buf;
+        size_t len = (size_t) snprintf(buf, n, "%s: %zu device%s",
+                                       nr ? health_to_string(raid_report_health(r)) : "nothing to check", nr,
+                                       nr == 1 ? "" : "s");
+        for (size_t i = 0; i < nr && len < n; i++) {
+                const struct raid_result *x = &r->results[i];
+                if (x->health != HEALTH_OK)
+                        len += (size_t) snprintf(buf + len, n - len, "; %s %s (%s)", x->device,
+                                                 health_to_string(x->health), x->reason);
+        }
+        return buf;
 }
 
 struct json_object *raid_report_to_json(const struct raid_report *r) {
