@@ -119,10 +119,28 @@ static int find_target(const struct vol_settings *s, char **ret, char **ret_erro
         return r < 0 ? target_failed(s, r, ret_error) : OCF_SUCCESS;
 }
 
-/* Without the device, all that can be told is whether anything is on target. */
-static bool nothing_on(int proc_fd, const char *target) {
+/* The mount point and the device, for what must tell "not mounted" apart
+ * from a failure (unmount, status). Returns OCF_SUCCESS with both;
+ * OCF_NOT_RUNNING when nothing can be mounted there: no mount point
+ * (*ret_no_mountpoint), or no such device and nothing on the mount point
+ * (the lookup's failure in *ret_error); else a failure with *ret_error. */
+static int find_volume(const struct vol_settings *s, int proc_fd, char **ret_target, struct vol_device *d,
+                       bool *ret_no_mountpoint, char **ret_error) {
         struct vol_mount_match m;
-        return vol_mount_state(proc_fd, (dev_t) -1, target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE;
+        int r = vol_mountpoint_resolve(s->mountpoint, ret_target);
+        if (r == -ENOENT) {
+                *ret_no_mountpoint = true;
+                return OCF_NOT_RUNNING;
+        }
+        if (r < 0)
+                return target_failed(s, r, ret_error);
+        int rc = find_device(s, d, ret_error);
+        if (rc == OCF_SUCCESS)
+                return rc;
+        /* Without the device, all that can be told is whether anything is on target. */
+        if (vol_mount_state(proc_fd, (dev_t) -1, *ret_target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE)
+                return OCF_NOT_RUNNING;
+        return rc == OCF_ERR_INSTALLED ? OCF_ERR_GENERIC : rc;
 }
 
 /* ------------------------------------------------------------------- mount */
@@ -223,23 +241,12 @@ void vol_unmount_job_done(struct vol_unmount_job *j) {
 
 int vol_unmount(const struct vol_settings *s, int proc_fd, int (*sleep_fn)(usec_t), struct vol_unmount_job *j) {
         *j = (struct vol_unmount_job) {};
-        int r = vol_mountpoint_resolve(s->mountpoint, &j->target);
-        if (r == -ENOENT) {
-                j->no_mountpoint = true;
-                return OCF_SUCCESS;
-        }
-        if (r < 0)
-                return target_failed(s, r, &j->error);
-        int rc = find_device(s, &j->dev, &j->error);
-        if (rc != OCF_SUCCESS) {
-                /* Without the device we cannot tell what is mounted there. */
-                if (nothing_on(proc_fd, j->target)) {
-                        j->nothing_mounted = true;
-                        return OCF_SUCCESS;
-                }
-                return rc == OCF_ERR_INSTALLED ? OCF_ERR_GENERIC : rc;
-        }
-        r = vol_umount(proc_fd, j->target, j->dev.devno, s->stop_timeout, sleep_fn, &j->rep);
+        int rc = find_volume(s, proc_fd, &j->target, &j->dev, &j->no_mountpoint, &j->error);
+        if (rc == OCF_NOT_RUNNING)
+                j->nothing_mounted = !j->no_mountpoint;
+        if (rc != OCF_SUCCESS)
+                return rc == OCF_NOT_RUNNING ? OCF_SUCCESS : rc;
+        int r = vol_umount(proc_fd, j->target, j->dev.devno, s->stop_timeout, sleep_fn, &j->rep);
         j->have_report = true;
         if (r < 0)
                 return set_reason(&j->error, "unmounting %s from %s failed: %s; the reservation must stay",
@@ -300,23 +307,14 @@ void vol_status_done(struct vol_status *st) {
 int vol_status(const struct vol_settings *s, int proc_fd, pid_t self, struct vol_status *st) {
         struct vol_mount_match m;
 
+        bool no_mountpoint = false;
+
         *st = (struct vol_status) { .state = VOL_MOUNT_NONE };
-        int r = vol_mountpoint_resolve(s->mountpoint, &st->target);
-        if (r == -ENOENT) {
-                st->known = true;
-                return OCF_NOT_RUNNING;
-        }
-        if (r < 0)
-                return target_failed(s, r, &st->error);
-        int rc = find_device(s, &st->dev, &st->error);
-        if (rc != OCF_SUCCESS) {
-                if (nothing_on(proc_fd, st->target)) {
-                        st->known = true;
-                        return OCF_NOT_RUNNING;
-                }
-                return rc == OCF_ERR_INSTALLED ? OCF_ERR_GENERIC : rc;
-        }
-        r = vol_mount_state(proc_fd, st->dev.devno, st->target, &m, &st->where);
+        int rc = find_volume(s, proc_fd, &st->target, &st->dev, &no_mountpoint, &st->error);
+        st->known = rc == OCF_NOT_RUNNING;
+        if (rc != OCF_SUCCESS)
+                return rc;
+        int r = vol_mount_state(proc_fd, st->dev.devno, st->target, &m, &st->where);
         if (r < 0)
                 return set_reason(&st->error, "cannot read the mount table: %s", strerror(-r)), OCF_ERR_GENERIC;
         st->known = true;
