@@ -12,6 +12,7 @@
 #include "tandem/devspec.h"
 #include "tandem/fa-stdin.h"
 #include "tandem/key.h"
+#include "tandem/util.h"
 
 #define NAME_MAX_LEN 64         /* cluster names, as in tandem.conf */
 #define HOST_MAX_LEN 253        /* node names */
@@ -169,12 +170,6 @@ static int parse_bool(const char *s, bool *ret) {
                 }
         }
         return -EINVAL;
-}
-
-static void strv_free(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
 }
 
 /* Splits v at commas and white space, checks every device string, and

@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
-#include <libmount.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +18,8 @@
 #include "tandem/config.h"
 #include "tandem/devspec.h"
 #include "tandem/key.h"
+#include "tandem/util.h"
+#include "tandem/volspec.h"
 
 #define DEFAULT_FENCE_TIMEOUT (10 * USEC_PER_SEC)
 #define DEFAULT_WATCH_INTERVAL (2 * USEC_PER_SEC)
@@ -266,92 +267,37 @@ static int p_on_degraded(struct pctx *c, const char *v, void *field, const char 
 }
 
 static int p_volume_device(struct pctx *c, const char *v, void *field, const char **reason) {
+        struct volspec spec;
         (void) c;
-        const char *eq = strchr(v, '=');
-        if (v[0] == '/') {
-                struct devspec d;
-                int r = devspec_parse(v, &d, reason);
-                if (r < 0)
-                        return r;
-                devspec_done(&d);
-                return set_string(field, v);
-        }
-        if (!eq || eq[1] == '\0') {
-                *reason = "must be UUID=..., LABEL=..., PARTUUID=... or a /dev path";
-                return -EINVAL;
-        }
-        size_t tl = (size_t) (eq - v);
-        if ((tl == 4 && strncmp(v, "UUID", 4) == 0) || (tl == 8 && strncmp(v, "PARTUUID", 8) == 0)) {
-                if (strspn(eq + 1, "0123456789abcdefABCDEF-") != strlen(eq + 1) || strlen(eq + 1) > 64) {
-                        *reason = "a UUID is hex digits and dashes";
-                        return -EINVAL;
-                }
-        } else if (tl == 5 && strncmp(v, "LABEL", 5) == 0) {
-                if (strlen(eq + 1) > 255 || has_ctrl(eq + 1)) {
-                        *reason = "a LABEL is at most 255 printable characters";
-                        return -EINVAL;
-                }
-        } else {
-                *reason = "the tag must be UUID=, LABEL= or PARTUUID=";
-                return -EINVAL;
-        }
+        int r = volspec_parse(v, &spec, reason);
+        if (r < 0)
+                return r;
         return set_string(field, v);
 }
 
 static int p_fstype(struct pctx *c, const char *v, void *field, const char **reason) {
         (void) c;
-        if (strlen(v) > 32 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789._") != strlen(v) ||
-            strcmp(v, "auto") == 0) {
-                *reason = "must be a filesystem type such as ext4 or xfs (not auto: tandem checks the type)";
-                return -EINVAL;
-        }
+        int r = volspec_check_fstype(v, reason);
+        if (r < 0)
+                return r;
         return set_string(field, v);
 }
 
 static int p_mountpoint(struct pctx *c, const char *v, void *field, const char **reason) {
         (void) c;
-        size_t n = strlen(v);
-        if (v[0] != '/' || n < 2) {
-                *reason = "must be an absolute path other than /";
-                return -EINVAL;
-        }
-        if (v[n - 1] == '/' || strstr(v, "//") || strstr(v, "/./") || strstr(v, "/../") ||
-            (n >= 2 && strcmp(v + n - 2, "/.") == 0) || (n >= 3 && strcmp(v + n - 3, "/..") == 0)) {
-                *reason = "must be a normalised path: no trailing /, no //, . or .. components";
-                return -EINVAL;
-        }
-        if (has_ctrl(v) || n > 4095) {
-                *reason = "must not contain control characters";
-                return -EINVAL;
-        }
+        int r = volspec_check_mountpoint(v, reason);
+        if (r < 0)
+                return r;
         return set_string(field, v);
 }
 
+/* The text checks here; libmount's parser only through the caller's hook. */
 static int p_options(struct pctx *c, const char *v, void *field, const char **reason) {
-        static const char *const refused[] = { "bind", "rbind", "move", "remount", "loop" };
-        char *optstr = (char *) v, *name, *val;
-        size_t namesz, valsz;
-        int r;
-        (void) c;
-
-        size_t len = strlen(v);
-        if (v[0] == ',' || v[len - 1] == ',' || strstr(v, ",,")) {
-                *reason = "has an empty option (two commas, or a comma at either end)";
-                return -EINVAL;
-        }
-        /* libmount's option-string iterator, not a hand-written splitter. */
-        while ((r = mnt_optstr_next_option(&optstr, &name, &namesz, &val, &valsz)) == 0) {
-                for (size_t i = 0; i < ELEMENTSOF(refused); i++)
-                        if (namesz == strlen(refused[i]) && strncmp(name, refused[i], namesz) == 0) {
-                                *reason = "bind, rbind, move, remount and loop are not filesystem options; "
-                                          "tandem mounts the device itself";
-                                return -EINVAL;
-                        }
-        }
-        if (r < 0 || has_ctrl(v)) {
-                *reason = "is not a valid mount option string (comma-separated, e.g. noatime,data=ordered)";
-                return -EINVAL;
-        }
+        int r = volspec_check_options_text(v, reason);
+        if (r == 0 && c->g->check_options)
+                r = c->g->check_options(v, reason);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
         return set_string(field, v);
 }
 
@@ -822,12 +768,6 @@ int cfg_group_path(const char *group, char **ret_path) {
         if (asprintf(ret_path, CFG_DIR "/%s.conf", group) < 0)
                 return -ENOMEM;
         return 0;
-}
-
-static void strv_free(char **v) {
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
 }
 
 void cfg_group_done(struct cfg_group *g) {

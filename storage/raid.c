@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "tandem/macro.h"
+#include "tandem/ocf.h"
 #include "tandem/raid.h"
+#include "tandem/util.h"
 
 #define RAID_LINKS_MAX 8
 
@@ -201,20 +203,27 @@ int raid_resolve(int sysroot_fd, const char *dev, struct raid_name *ret) {
         }
 }
 
+int raid_sysroot_open(const char *dir, int *ret_fd, bool *ret_live) {
+        struct stat a, b;
+
+        if (!ret_fd || !ret_live)
+                return -EINVAL;
+        _cleanup_close_ int fd = open(dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &a) < 0 || stat("/", &b) < 0)
+                return -errno;
+        *ret_live = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 static void closedirp(DIR **d) {
         if (*d) {
                 int saved = errno;
                 closedir(*d);
                 errno = saved;
         }
-}
-
-static void strv_free(char **v) {
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
 }
 
 static int name_cmp(const void *a, const void *b) {
@@ -656,6 +665,38 @@ bool raid_health_changed(const struct raid_report *prev, const struct raid_resul
         return !p || !cur || p->health != cur->health;
 }
 
+char *raid_report_problems(const struct raid_report *r, char *buf, size_t n) {
+        size_t len = 0;
+
+        if (!buf || n == 0)
+                return buf;
+        buf[0] = '\0';
+        for (size_t i = 0; r && i < r->n && len < n; i++) {
+                const struct raid_result *x = &r->results[i];
+                if (x->health != HEALTH_OK)
+                        len += (size_t) snprintf(buf + len, n - len, "%s%s %s: %s", len ? "; " : "", x->device,
+                                                 health_to_string(x->health), x->reason);
+        }
+        return buf;
+}
+
+char *raid_report_status(const struct raid_report *r, char *buf, size_t n) {
+        size_t nr = r ? r->n : 0;
+
+        if (!buf || n == 0)
+                return buf;
+        size_t len = (size_t) snprintf(buf, n, "%s: %zu device%s",
+                                       nr ? health_to_string(raid_report_health(r)) : "nothing to check", nr,
+                                       nr == 1 ? "" : "s");
+        for (size_t i = 0; i < nr && len < n; i++) {
+                const struct raid_result *x = &r->results[i];
+                if (x->health != HEALTH_OK)
+                        len += (size_t) snprintf(buf + len, n - len, "; %s %s (%s)", x->device,
+                                                 health_to_string(x->health), x->reason);
+        }
+        return buf;
+}
+
 struct json_object *raid_report_to_json(const struct raid_report *r) {
         struct json_object *o = json_object_new_object(), *a = json_object_new_array();
         if (!o || !a) {
@@ -698,10 +739,10 @@ int raid_health_exit_status(enum health h) {
 int raid_health_ocf_status(enum health h) {
         switch (h) {
         case HEALTH_OK:
-                return 0;
+                return OCF_SUCCESS;
         case HEALTH_DEGRADED:
-                return 190;
+                return OCF_DEGRADED;
         default:
-                return 1;
+                return OCF_ERR_GENERIC;
         }
 }

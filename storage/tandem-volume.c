@@ -1,32 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tandem-volume: find, check, mount, unmount and monitor a group's shared
  * volume; also the OCF resource agent `volume` (the `ocf` command). A thin
- * main over storage/volume*.c. */
+ * main over storage/volume-cmd.c (the commands, in OCF codes) and the fence
+ * interlock of group/ (I1), which it runs between the steps of a mount. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tandem/cli.h"
 #include "tandem/group.h"
+#include "tandem/ocf.h"
+#include "tandem/util.h"
 #include "tandem/volume.h"
-
-/* Results, in OCF's numbering; the plain CLI maps them (see exit_code()). */
-enum {
-        RES_OK = 0,
-        RES_FAILED = 1,           /* OCF_ERR_GENERIC */
-        RES_ARGS = 2,             /* OCF_ERR_ARGS */
-        RES_UNIMPLEMENTED = 3,    /* OCF_ERR_UNIMPLEMENTED */
-        RES_NOT_INSTALLED = 5,    /* OCF_ERR_INSTALLED */
-        RES_NOT_CONFIGURED = 6,   /* OCF_ERR_CONFIGURED */
-        RES_NOT_RUNNING = 7,      /* OCF_NOT_RUNNING */
-};
 
 /* tandem-volume's own exit code beyond the shared ones (tandem-volume(8)). */
 enum {
@@ -36,11 +25,7 @@ enum {
 #define MSGID_VOLUME "5e0c7a2b9d4f4c1e8a6b3d2f1e0c9b8a"
 
 struct ctx {
-        /* what to work on, after the config and the overrides */
-        const char *device, *fstype, *mountpoint, *options;
-        enum cfg_fsck fsck;
-        usec_t stop_timeout;
-        bool force;
+        struct vol_settings s;          /* what to work on, after the config and the overrides */
         int depth;
         const struct cfg_group *g;      /* NULL: no group configuration */
         const char *procroot;
@@ -88,60 +73,8 @@ static int fail(const struct ctx *c, int code, const char *fmt, ...) {
         va_end(ap);
         log_error("%s", buf);
         if (c->ocf)
-                fprintf(stderr, "ocf-exit-reason:%s\n", buf);
+                ocf_exit_reason(code, "%s", buf);
         return code;
-}
-
-static int sleep_usec(usec_t u) {
-        struct timespec ts = { .tv_sec = (time_t) (u / USEC_PER_SEC), .tv_nsec = (long) (u % USEC_PER_SEC) * 1000 };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-        return 0;
-}
-
-/* Checks what the config and the overrides give. Returns RES_OK or RES_NOT_CONFIGURED. */
-static int check_settings(const struct ctx *c) {
-        const char *why = NULL;
-        struct vol_spec s;
-        if (!c->device || !c->fstype || !c->mountpoint)
-                return fail(c, RES_NOT_CONFIGURED, "the volume needs a device, an fstype and a mountpoint%s",
-                            c->ocf ? " (OCF_RESKEY_device, fstype, mountpoint)" : " ([volume] or --device, --fstype, --mountpoint)");
-        if (vol_spec_parse(c->device, &s, &why) < 0)
-                return fail(c, RES_NOT_CONFIGURED, "device '%s': %s", c->device, why);
-        if (vol_check_fstype(c->fstype, &why) < 0)
-                return fail(c, RES_NOT_CONFIGURED, "fstype '%s': %s", c->fstype, why);
-        if (vol_check_mountpoint(c->mountpoint, &why) < 0)
-                return fail(c, RES_NOT_CONFIGURED, "mountpoint '%s': %s", c->mountpoint, why);
-        if (vol_check_options(c->options, &why) < 0)
-                return fail(c, RES_NOT_CONFIGURED, "options '%s': %s", c->options, why);
-        return RES_OK;
-}
-
-/* Finds the device; maps the failures to results. */
-static int lookup(const struct ctx *c, struct vol_device *d) {
-        _cleanup_free_ char *why = NULL;
-        int r = vol_lookup(c->device, c->fstype, d, &why);
-        if (r == 0)
-                return RES_OK;
-        int code = r == -ENOENT ? RES_NOT_INSTALLED
-                   : r == -ENOTUNIQ || r == -EMEDIUMTYPE || r == -ENOTBLK || r == -EINVAL ? RES_NOT_CONFIGURED
-                                                                                         : RES_FAILED;
-        return fail(c, code, "%s", why ? why : strerror(-r));
-}
-
-/* The mount point, canonical. Returns RES_OK, or a failure (missing: RES_NOT_INSTALLED). */
-static int mountpoint(const struct ctx *c, char **ret) {
-        int r = vol_mountpoint_resolve(c->mountpoint, ret);
-        if (r == -ELOOP)
-                return fail(c, RES_NOT_CONFIGURED, "mountpoint %s is a symbolic link; refusing it (name the real directory)",
-                            c->mountpoint);
-        if (r == -ENOTDIR)
-                return fail(c, RES_NOT_CONFIGURED, "mountpoint %s is not a directory", c->mountpoint);
-        if (r == -ENOENT)
-                return fail(c, RES_NOT_INSTALLED, "mountpoint %s does not exist; create it on both nodes", c->mountpoint);
-        if (r < 0)
-                return fail(c, RES_FAILED, "mountpoint %s: %s", c->mountpoint, strerror(-r));
-        return RES_OK;
 }
 
 /* I1: mount only while this node's key holds the reservation on every fence device. */
@@ -149,13 +82,13 @@ static int fence_interlock(const struct ctx *c) {
         const struct cfg_group *g = c->g;
         if (!g) {
                 log_warning("no group configuration: the fence interlock cannot be checked; mounting %s UNFENCED",
-                            c->device);
-                return RES_OK;
+                            c->s.device);
+                return OCF_SUCCESS;
         }
         if (!g->fence.present) {
                 log_warning("%s has no [fence] section: this group runs unfenced; mounting %s without a reservation",
-                            g->path, c->device);
-                return RES_OK;
+                            g->path, c->s.device);
+                return OCF_SUCCESS;
         }
         _cleanup_free_ char *held = NULL;
         size_t nd = 0;
@@ -163,542 +96,234 @@ static int fence_interlock(const struct ctx *c) {
         if (r < 0) {
                 /* held names the device and why it could not be used. */
                 const char *what = held ? held : strerror(-r);
-                if (c->force) {
+                if (c->s.force) {
                         log_warning("--force: the fence devices cannot be used (%s); mounting anyway", what);
-                        return RES_OK;
+                        return OCF_SUCCESS;
                 }
-                return fail(c, RES_FAILED, "refusing to mount: the fence devices cannot be used (%s), so the "
+                return fail(c, OCF_ERR_GENERIC, "refusing to mount: the fence devices cannot be used (%s), so the "
                             "reservation cannot be checked (I1)", what);
         }
         if (r == 1) {
                 log_info("this node holds the reservation on all %zu fence device(s)", nd);
-                return RES_OK;
+                return OCF_SUCCESS;
         }
-        if (c->force) {
-                const struct log_field fields[] = { { "TANDEM_DEVICE", c->device } };
+        if (c->s.force) {
+                const struct log_field fields[] = { { "TANDEM_DEVICE", c->s.device } };
                 log_struct(LOG_WARNING, 0, MSGID_VOLUME, fields, ELEMENTSOF(fields),
                            "--force: mounting %s although this node does not hold the reservation everywhere: %s",
-                           c->device, held);
-                return RES_OK;
+                           c->s.device, held);
+                return OCF_SUCCESS;
         }
-        return fail(c, RES_FAILED,
+        return fail(c, OCF_ERR_GENERIC,
                     "refusing to mount %s: this node's key does not hold the reservation on every fence device: %s "
                     "(run tandem-fence takeover first, or --force)",
-                    c->device, held);
+                    c->s.device, held);
 }
 
-static int run_fsck(const struct ctx *c, const struct vol_device *d) {
-        const char *argv[VOL_FSCK_ARGV_MAX];
-        char desc[256];
-        int r = vol_fsck_command(c->fsck, c->fstype, d->devname, argv);
-        if (r == -EOPNOTSUPP)
-                return fail(c, RES_NOT_CONFIGURED, "fsck = always: tandem knows no checker for %s", c->fstype);
-        if (r < 0)
-                return fail(c, RES_FAILED, "fsck: %s", strerror(-r));
-        if (r == 0) {
-                log_debug("fsck: policy %s, type %s: no check", cfg_fsck_to_string(c->fsck), c->fstype);
-                return RES_OK;
-        }
-        int status;
-        log_info("fsck: running %s %s %s", argv[0], argv[1], argv[2]);
-        r = vol_fsck_run(argv, &status);
-        if (r == -ENOENT)
-                return fail(c, RES_NOT_INSTALLED, "fsck: %s is not installed", argv[0]);
-        if (r < 0)
-                return fail(c, RES_FAILED, "fsck: cannot run %s: %s", argv[0], strerror(-r));
-        enum vol_fsck_verdict v = vol_fsck_classify(status);
-        vol_fsck_describe(status, desc, sizeof desc);
-        if (!vol_fsck_mountable(v))
-                return fail(c, RES_FAILED, "fsck of %s: exit %s; not mounting it", d->devname, desc);
-        if (v == VOL_FSCK_CLEAN)
-                log_info("fsck of %s: exit %s", d->devname, desc);
-        else
-                log_warning("fsck of %s: exit %s; mounting it", d->devname, desc);
-        return RES_OK;
-}
-
-static int cmd_mount(const struct ctx *c) {
-        struct vol_device d = {};
-        _cleanup_free_ char *target = NULL, *where = NULL, *why = NULL;
-        struct vol_mount_match m;
-        int r;
-
-        if ((r = mountpoint(c, &target)) != RES_OK || (r = lookup(c, &d)) != RES_OK)
+/* fsck by policy, between the interlock and the mount. */
+static int run_fsck(const struct ctx *c, struct vol_mount_job *j) {
+        int r = vol_mount_fsck_plan(&c->s, j);
+        if (r != OCF_SUCCESS)
                 return r;
-        r = vol_mount_state(c->proc_fd, d.devno, target, &m, &where);
-        if (r < 0) {
-                r = fail(c, RES_FAILED, "cannot read the mount table: %s", strerror(-r));
-                goto out;
+        if (!j->fsck_argv[0]) {
+                log_debug("fsck: policy %s, type %s: no check", cfg_fsck_to_string(c->s.fsck), c->s.fstype);
+                return OCF_SUCCESS;
         }
-        if (m.state == VOL_MOUNT_OK) {
-                log_info("%s (%s) is already mounted at %s", c->device, d.devname, target);
-                r = RES_OK;
-                goto out;
-        }
-        if (m.state == VOL_MOUNT_ELSEWHERE) {
-                r = fail(c, RES_FAILED, "%s (%s) is already mounted at %s, not at %s", c->device, d.devname, where, target);
-                goto out;
-        }
-        if (m.state == VOL_MOUNT_OTHER) {
-                r = fail(c, RES_FAILED, "%s already has another filesystem mounted on it (%s)", target,
-                         where ? where : "?");
-                goto out;
-        }
-        if ((r = fence_interlock(c)) != RES_OK || (r = run_fsck(c, &d)) != RES_OK)
-                goto out;
-        r = vol_mount(&d, target, c->fstype, c->options, &why);
-        if (r < 0) {
-                r = fail(c, RES_FAILED, "mount %s on %s: %s", d.devname, target, why ? why : strerror(-r));
-                goto out;
-        }
-        r = vol_mount_state(c->proc_fd, d.devno, target, &m, NULL);
-        if (r < 0 || m.state != VOL_MOUNT_OK) {
-                r = fail(c, RES_FAILED, "mounted %s on %s, but the mount table does not show it there", d.devname, target);
-                goto out;
-        }
-        log_notice("mounted %s (%s, %s) at %s%s", c->device, d.devname, c->fstype, target,
-                   m.read_only ? " read-only" : "");
-        r = RES_OK;
-out:
-        vol_device_done(&d);
+        log_info("fsck: running %s %s %s", j->fsck_argv[0], j->fsck_argv[1], j->fsck_argv[2]);
+        r = vol_mount_fsck(j);
+        if (r == OCF_SUCCESS && j->fsck_verdict == VOL_FSCK_CLEAN)
+                log_info("fsck of %s: exit %s", j->dev.devname, j->fsck_desc);
+        else if (r == OCF_SUCCESS)
+                log_warning("fsck of %s: exit %s; mounting it", j->dev.devname, j->fsck_desc);
         return r;
 }
 
-static void print_umount_report(const struct ctx *c, const struct vol_umount_report *rep, int rc) {
+static int cmd_mount(const struct ctx *c) {
+        struct vol_mount_job j;
+        int r = vol_mount_prepare(&c->s, c->proc_fd, &j);
+        if (r == OCF_SUCCESS && j.state == VOL_MOUNT_OK)
+                log_info("%s (%s) is already mounted at %s", c->s.device, j.dev.devname, j.target);
+        else if (r == OCF_SUCCESS && (r = fence_interlock(c)) == OCF_SUCCESS && (r = run_fsck(c, &j)) == OCF_SUCCESS &&
+                 (r = vol_mount_complete(&c->s, c->proc_fd, &j)) == OCF_SUCCESS)
+                log_notice("mounted %s (%s, %s) at %s%s", c->s.device, j.dev.devname, c->s.fstype, j.target,
+                           j.read_only ? " read-only" : "");
+        if (j.error)
+                fail(c, r, "%s", j.error);
+        vol_mount_job_done(&j);
+        return r;
+}
+
+static void log_holders(const struct ctx *c, const struct vol_umount_report *rep) {
         char why[96];
-        if (c->json && !c->ocf) {
-                struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-                json_object_object_add(o, "command", json_object_new_string("umount"));
-                json_object_object_add(o, "ok", json_object_new_boolean(rc == RES_OK));
-                json_object_object_add(o, "unmounted", json_object_new_boolean(rep->unmounted));
-                if (rep->reason)
-                        json_object_object_add(o, "error", json_object_new_string(rep->reason));
-                for (size_t i = 0; i < rep->n_holders; i++) {
-                        const struct vol_holder *h = &rep->holders[i];
-                        struct json_object *x = json_object_new_object();
-                        json_object_object_add(x, "pid", json_object_new_int(h->pid));
-                        json_object_object_add(x, "comm", json_object_new_string(h->comm));
-                        json_object_object_add(x, "held_by", json_object_new_string(vol_held_describe(h->why, why, sizeof why)));
-                        json_object_object_add(x, "spared", json_object_new_boolean(h->spared));
-                        json_object_object_add(x, "ended", json_object_new_string(vol_ended_to_string(h->ended)));
-                        json_object_array_add(a, x);
-                }
-                json_object_object_add(o, "holders", a);
-                (void) out_json_print(o);
-                json_object_put(o);
-        }
         for (size_t i = 0; i < rep->n_holders; i++) {
                 const struct vol_holder *h = &rep->holders[i];
                 char pid[16];
                 snprintf(pid, sizeof pid, "%d", (int) h->pid);
-                const struct log_field fields[] = { { "TANDEM_DEVICE", c->device }, { "TANDEM_PID", pid } };
+                const struct log_field fields[] = { { "TANDEM_DEVICE", c->s.device }, { "TANDEM_PID", pid } };
                 vol_held_describe(h->why, why, sizeof why);
                 if (h->ended == VOL_ENDED_TERM || h->ended == VOL_ENDED_KILL)
                         log_struct(LOG_NOTICE, 0, MSGID_VOLUME, fields, ELEMENTSOF(fields),
                                    "ended PID %d (%s), which held %s by %s, with SIG%s", (int) h->pid, h->comm,
-                                   c->mountpoint, why, vol_ended_to_string(h->ended));
+                                   c->s.mountpoint, why, vol_ended_to_string(h->ended));
                 else if (h->ended == VOL_ENDED_GONE)
                         log_info("PID %d (%s), which held %s by %s, went away by itself", (int) h->pid, h->comm,
-                                 c->mountpoint, why);
+                                 c->s.mountpoint, why);
                 else
-                        log_warning("PID %d (%s) holds %s by %s%s", (int) h->pid, h->comm, c->mountpoint, why,
+                        log_warning("PID %d (%s) holds %s by %s%s", (int) h->pid, h->comm, c->s.mountpoint, why,
                                     h->spared ? " and is never signalled" : " and did not go");
         }
 }
 
-static int cmd_umount(const struct ctx *c) {
-        struct vol_device d = {};
-        _cleanup_free_ char *target = NULL;
-        struct vol_umount_report rep = {};
-        int r;
-
-        r = vol_mountpoint_resolve(c->mountpoint, &target);
-        if (r == -ENOENT) {
-                log_info("%s does not exist, so nothing is mounted there", c->mountpoint);
-                return RES_OK;
-        }
-        if (r < 0 && (r = mountpoint(c, &target)) != RES_OK)
-                return r;
-        r = lookup(c, &d);
-        if (r != RES_OK) {
-                /* Without the device we cannot tell what is mounted there. */
-                struct vol_mount_match m;
-                if (vol_mount_state(c->proc_fd, (dev_t) -1, target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE) {
-                        log_info("nothing is mounted at %s", target);
-                        return RES_OK;
-                }
-                return r == RES_NOT_INSTALLED ? RES_FAILED : r;
-        }
-        r = vol_umount(c->proc_fd, target, d.devno, c->stop_timeout, sleep_usec, &rep);
-        int rc = r == 0 ? RES_OK : RES_FAILED;
-        print_umount_report(c, &rep, rc);
-        if (r < 0)
-                fail(c, RES_FAILED, "unmounting %s from %s failed: %s; the reservation must stay", d.devname, target,
-                     rep.reason ? rep.reason : strerror(-r));
-        else if (rep.unmounted)
-                log_notice("unmounted %s (%s) from %s", c->device, d.devname, target);
-        else
-                log_info("%s (%s) is not mounted", c->device, d.devname);
-        vol_umount_report_done(&rep);
-        vol_device_done(&d);
-        return rc;
+/* Prints o (JSON) and releases it. */
+static void print_json(struct json_object *o) {
+        if (o)
+                (void) out_json_print(o);
+        json_object_put(o);
 }
 
-/* status and monitor: the state of the volume. Fills *ret_m and *ret_d. */
-static int inspect(const struct ctx *c, char **target, struct vol_device *d, struct vol_mount_match *m, char **where) {
-        int r = vol_mountpoint_resolve(c->mountpoint, target);
-        if (r == -ENOENT) {
-                *m = (struct vol_mount_match) { .state = VOL_MOUNT_NONE };
-                return RES_NOT_RUNNING;
-        }
-        if (r < 0 && (r = mountpoint(c, target)) != RES_OK)
-                return r;
-        r = lookup(c, d);
-        if (r != RES_OK) {
-                struct vol_mount_match mm;
-                if (vol_mount_state(c->proc_fd, (dev_t) -1, *target, &mm, NULL) == 0 && mm.state == VOL_MOUNT_NONE) {
-                        *m = mm;
-                        return RES_NOT_RUNNING;
-                }
-                return r == RES_NOT_INSTALLED ? RES_FAILED : r;
-        }
-        r = vol_mount_state(c->proc_fd, d->devno, *target, m, where);
-        if (r < 0)
-                return fail(c, RES_FAILED, "cannot read the mount table: %s", strerror(-r));
-        return RES_OK;
+static int cmd_umount(const struct ctx *c) {
+        struct vol_unmount_job j;
+        int r = vol_unmount(&c->s, c->proc_fd, sleep_usec, &j);
+        if (j.have_report && c->json && !c->ocf)
+                print_json(vol_umount_report_to_json(&j.rep, r == OCF_SUCCESS));
+        if (j.have_report)
+                log_holders(c, &j.rep);
+        if (j.error)
+                fail(c, r, "%s", j.error);
+        if (j.no_mountpoint)
+                log_info("%s does not exist, so nothing is mounted there", c->s.mountpoint);
+        else if (j.nothing_mounted)
+                log_info("nothing is mounted at %s", j.target);
+        else if (j.have_report && r == OCF_SUCCESS && j.rep.unmounted)
+                log_notice("unmounted %s (%s) from %s", c->s.device, j.dev.devname, j.target);
+        else if (j.have_report && r == OCF_SUCCESS)
+                log_info("%s (%s) is not mounted", c->s.device, j.dev.devname);
+        vol_unmount_job_done(&j);
+        return r;
 }
 
 static int cmd_status(const struct ctx *c) {
-        _cleanup_free_ char *target = NULL, *where = NULL;
-        struct vol_device d = {};
-        struct vol_mount_match m = { .state = VOL_MOUNT_NONE };
-        struct vol_holder *h = NULL;
-        size_t nh = 0;
-        int r = inspect(c, &target, &d, &m, &where);
-        if (r != RES_OK && r != RES_NOT_RUNNING) {
-                vol_device_done(&d);
-                return r;
+        struct vol_status st;
+        int r = vol_status(&c->s, c->proc_fd, getpid(), &st);
+        if (st.error)
+                fail(c, r, "%s", st.error);
+        if (st.holders_error)
+                log_warning_errno(st.holders_error, "cannot list the processes using %s", st.target);
+        if (st.known && c->json)
+                print_json(vol_status_to_json(&c->s, &st));
+        else if (st.known) {
+                const char *devname = st.dev.devname;
+                printf("device      %s%s%s\n", c->s.device, devname ? " -> " : "", devname ? devname : "");
+                printf("type        %s\n", st.dev.fstype ? st.dev.fstype : "-");
+                printf("mountpoint  %s\n", c->s.mountpoint);
+                printf("mounted     %s\n", st.state == VOL_MOUNT_OK ? "yes"
+                                           : st.state == VOL_MOUNT_NONE ? "no"
+                                           : st.state == VOL_MOUNT_ELSEWHERE ? "elsewhere"
+                                                                             : "no (another filesystem is there)");
+                if (st.where)
+                        printf("where       %s\n", st.where);
+                printf("read-only   %s\n", st.read_only ? "yes" : "no");
+                printf("holders     %zu\n", st.n_holders);
         }
-        if (m.state == VOL_MOUNT_OK) {
-                r = vol_find_holders(c->proc_fd, d.devno, getpid(), &h, &nh);
-                if (r < 0)
-                        log_warning_errno(r, "cannot list the processes using %s", target);
-        }
-        int rc = m.state == VOL_MOUNT_OK ? RES_OK : m.state == VOL_MOUNT_NONE ? RES_NOT_RUNNING : RES_FAILED;
-        if (c->json) {
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "device", json_object_new_string(c->device));
-                json_object_object_add(o, "devname", d.devname ? json_object_new_string(d.devname) : NULL);
-                json_object_object_add(o, "fstype", d.fstype ? json_object_new_string(d.fstype) : NULL);
-                json_object_object_add(o, "mountpoint", json_object_new_string(c->mountpoint));
-                json_object_object_add(o, "state", json_object_new_string(vol_mount_state_to_string(m.state)));
-                json_object_object_add(o, "mounted", json_object_new_boolean(m.state == VOL_MOUNT_OK));
-                json_object_object_add(o, "read_only", json_object_new_boolean(m.state == VOL_MOUNT_OK && m.read_only));
-                if (where)
-                        json_object_object_add(o, "where", json_object_new_string(where));
-                json_object_object_add(o, "holders", json_object_new_int((int) nh));
-                (void) out_json_print(o);
-                json_object_put(o);
-        } else {
-                printf("device      %s%s%s\n", c->device, d.devname ? " -> " : "", d.devname ? d.devname : "");
-                printf("type        %s\n", d.fstype ? d.fstype : "-");
-                printf("mountpoint  %s\n", c->mountpoint);
-                printf("mounted     %s\n", m.state == VOL_MOUNT_OK ? "yes"
-                                           : m.state == VOL_MOUNT_NONE ? "no"
-                                           : m.state == VOL_MOUNT_ELSEWHERE ? "elsewhere"
-                                                                            : "no (another filesystem is there)");
-                if (where)
-                        printf("where       %s\n", where);
-                printf("read-only   %s\n", m.state == VOL_MOUNT_OK && m.read_only ? "yes" : "no");
-                printf("holders     %zu\n", nh);
-        }
-        free(h);
-        vol_device_done(&d);
-        return rc;
-}
-
-/* monitor: where the volume stands, from the mount table and the mounted
- * device alone; no other disk is probed (vol_mounted()). */
-static int watch(const struct ctx *c, char **target, struct vol_mounted *m) {
-        int r = vol_mountpoint_resolve(c->mountpoint, target);
-        if (r == -ENOENT) {
-                m->state = VOL_MOUNT_NONE;
-                return RES_NOT_RUNNING;
-        }
-        if (r < 0 && (r = mountpoint(c, target)) != RES_OK)
-                return r;
-        r = vol_mounted(c->proc_fd, c->device, c->fstype, *target, m);
-        if (r == 0)
-                return RES_OK;
-        /* as lookup(): the volume with the wrong type is a configuration error */
-        int code = r == -EMEDIUMTYPE || r == -ENOTBLK || r == -EINVAL ? RES_NOT_CONFIGURED : RES_FAILED;
-        return fail(c, code, "%s", m->reason ? m->reason : strerror(-r));
+        vol_status_done(&st);
+        return r;
 }
 
 static int cmd_monitor(const struct ctx *c) {
-        _cleanup_free_ char *target = NULL;
-        struct vol_mounted m = { .state = VOL_MOUNT_NONE };
-        const struct vol_device *d = &m.dev;
-        const char *note = NULL;
-        int r = watch(c, &target, &m);
-        if (r == RES_NOT_RUNNING || (r == RES_OK && m.state == VOL_MOUNT_NONE)) {
-                if (!c->ocf)
-                        log_info("%s is not mounted at %s", c->device, c->mountpoint);
-                r = RES_NOT_RUNNING;
-                goto out;
+        struct vol_monitor mon;
+        int r = vol_monitor(&c->s, c->proc_fd, c->depth, &mon);
+        const struct vol_mounted *m = &mon.m;
+        if (mon.error)
+                fail(c, r, "%s", mon.error);
+        if (r == OCF_NOT_RUNNING && !c->ocf)
+                log_info("%s is not mounted at %s", c->s.device, c->s.mountpoint);
+        if (r == OCF_SUCCESS && c->json && !c->ocf)
+                print_json(vol_monitor_to_json(&mon));
+        else if (r == OCF_SUCCESS && !c->ocf)
+                printf("ok: %s (%s) mounted at %s%s; depth %d passed%s%s\n", c->s.device, m->dev.devname, mon.target,
+                       m->read_only ? " read-only" : "", c->depth, mon.note ? "; " : "", mon.note ? mon.note : "");
+        else if (r == OCF_SUCCESS && mon.note)
+                log_info("%s", mon.note);
+        vol_monitor_done(&mon);
+        return r;
+}
+
+typedef int (*command_fn)(const struct ctx *c);
+
+/* Loads the group's config (when load), settles what to work on and runs
+ * cmd (NULL: only check). Returns an OCF code. */
+static int run(struct ctx *c, const struct cli_common *cc, bool load, const struct vol_overrides *o, command_fn cmd) {
+        struct cfg_group g = { .check_options = volspec_check_options };
+        _cleanup_free_ char *why = NULL;
+        int r = OCF_SUCCESS;
+
+        if (load && cli_load_group(cc, &g) < 0)
+                r = !c->ocf ? OCF_ERR_GENERIC
+                            : fail(c, OCF_ERR_CONFIGURED, "the group configuration %s is not valid",
+                                   cc->config ? cc->config : cc->group);
+        c->g = load ? &g : NULL;
+        if (r == OCF_SUCCESS && (r = vol_settle(c->g, o, c->ocf, &c->s, &why)) != OCF_SUCCESS)
+                fail(c, r, "%s", why);
+        if (r == OCF_SUCCESS && cmd) {
+                c->proc_fd = open(c->procroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                r = c->proc_fd < 0 ? fail(c, OCF_ERR_GENERIC, "cannot open %s: %m", c->procroot) : cmd(c);
         }
-        if (r != RES_OK)
-                goto out;
-        if (m.state == VOL_MOUNT_ELSEWHERE) {
-                r = fail(c, RES_FAILED, "%s (%s) is mounted at %s, not at %s", c->device, d->devname, m.where, target);
-                goto out;
-        }
-        if (m.state == VOL_MOUNT_OTHER) {
-                r = fail(c, RES_FAILED, "another filesystem (%s) is mounted at %s%s%s", m.where ? m.where : "?", target,
-                         m.reason ? ": " : "", m.reason ? m.reason : "");
-                goto out;
-        }
-        if (c->depth >= 10) {
-                r = vol_read_block(d->devname);
-                if (r < 0) {
-                        r = fail(c, RES_FAILED, "depth 10: reading a block of %s with O_DIRECT failed: %s", d->devname,
-                                 strerror(-r));
-                        goto out;
-                }
-        }
-        if (c->depth >= 20) {
-                r = vol_write_probe(target);
-                if (r == -EROFS)
-                        note = "read-only mount: the depth-20 write test was skipped (as resource-agents' Filesystem does)";
-                else if (r < 0) {
-                        r = fail(c, RES_FAILED, "depth 20: the probe file in %s/%s failed: %s", target, VOL_PROBE_DIR,
-                                 strerror(-r));
-                        goto out;
-                }
-        }
-        r = RES_OK;
-        if (c->json && !c->ocf) {
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "ok", json_object_new_boolean(true));
-                json_object_object_add(o, "depth", json_object_new_int(c->depth));
-                json_object_object_add(o, "read_only", json_object_new_boolean(m.read_only));
-                json_object_object_add(o, "write_test", json_object_new_string(c->depth < 20 ? "not-run" : note ? "skipped-read-only" : "passed"));
-                (void) out_json_print(o);
-                json_object_put(o);
-        } else if (!c->ocf)
-                printf("ok: %s (%s) mounted at %s%s; depth %d passed%s%s\n", c->device, d->devname, target,
-                       m.read_only ? " read-only" : "", c->depth, note ? "; " : "", note ? note : "");
-        else if (note)
-                log_info("%s", note);
-out:
-        vol_mounted_done(&m);
+        safe_close(c->proc_fd);
+        cfg_group_done(&g);
         return r;
 }
 
 /* --- OCF ------------------------------------------------------------------ */
 
-static const char ocf_metadata[] =
-        "<?xml version=\"1.0\"?>\n"
-        "<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">\n"
-        "<resource-agent name=\"volume\" version=\"" TANDEM_VERSION "\">\n"
-        "<version>1.1</version>\n"
-        "<longdesc lang=\"en\">\n"
-        "The shared volume of a tandem group: found with libblkid by UUID, LABEL, PARTUUID or path,\n"
-        "checked by the fsck policy and mounted with libmount. When the group configuration has fence\n"
-        "devices, start refuses to mount unless this node's key holds the reservation on all of them.\n"
-        "stop syncs, ends the processes that hold the filesystem (TERM, then KILL after stop_timeout)\n"
-        "and unmounts it, never lazily; a failed stop leaves the reservation alone.\n"
-        "monitor depth 0: mounted at the right place from the right device; 10: reads a block with\n"
-        "O_DIRECT; 20: writes, fsyncs, reads back and removes a probe file in .tandem-monitor/\n"
-        "(skipped on a read-only mount). All logic is in tandem-volume(8).\n"
-        "</longdesc>\n"
-        "<shortdesc lang=\"en\">tandem shared volume</shortdesc>\n"
-        "<parameters>\n"
-        "<parameter name=\"device\" unique=\"1\" required=\"1\">\n"
-        "<longdesc lang=\"en\">The device: UUID=..., LABEL=..., PARTUUID=... or a /dev path. A tag that\n"
-        "matches two devices is refused.</longdesc>\n"
-        "<shortdesc lang=\"en\">device</shortdesc>\n"
-        "<content type=\"string\"/>\n"
-        "</parameter>\n"
-        "<parameter name=\"fstype\" required=\"1\">\n"
-        "<longdesc lang=\"en\">The filesystem type the device must have (ext4, xfs, ...).</longdesc>\n"
-        "<shortdesc lang=\"en\">filesystem type</shortdesc>\n"
-        "<content type=\"string\"/>\n"
-        "</parameter>\n"
-        "<parameter name=\"mountpoint\" unique=\"1\" required=\"1\">\n"
-        "<longdesc lang=\"en\">Where to mount it: an existing directory, not a symbolic link.</longdesc>\n"
-        "<shortdesc lang=\"en\">mount point</shortdesc>\n"
-        "<content type=\"string\"/>\n"
-        "</parameter>\n"
-        "<parameter name=\"options\">\n"
-        "<longdesc lang=\"en\">Mount options, comma-separated.</longdesc>\n"
-        "<shortdesc lang=\"en\">mount options</shortdesc>\n"
-        "<content type=\"string\" default=\"defaults\"/>\n"
-        "</parameter>\n"
-        "<parameter name=\"fsck\">\n"
-        "<longdesc lang=\"en\">auto: e2fsck -p for ext2/3/4, nothing for xfs; always; never.</longdesc>\n"
-        "<shortdesc lang=\"en\">fsck policy</shortdesc>\n"
-        "<content type=\"string\" default=\"auto\"/>\n"
-        "</parameter>\n"
-        "<parameter name=\"stop_timeout\">\n"
-        "<longdesc lang=\"en\">How long the processes holding the filesystem get after SIGTERM before\n"
-        "SIGKILL, e.g. 30s.</longdesc>\n"
-        "<shortdesc lang=\"en\">holder stop timeout</shortdesc>\n"
-        "<content type=\"string\" default=\"30s\"/>\n"
-        "</parameter>\n"
-        "<parameter name=\"group\">\n"
-        "<longdesc lang=\"en\">A tandem group: /etc/tandem/GROUP.conf supplies the fence devices for the\n"
-        "interlock and defaults for the volume keys.</longdesc>\n"
-        "<shortdesc lang=\"en\">tandem group</shortdesc>\n"
-        "<content type=\"string\"/>\n"
-        "</parameter>\n"
-        "<parameter name=\"config\">\n"
-        "<longdesc lang=\"en\">A group configuration file, instead of group.</longdesc>\n"
-        "<shortdesc lang=\"en\">configuration file</shortdesc>\n"
-        "<content type=\"string\"/>\n"
-        "</parameter>\n"
-        "<parameter name=\"force\">\n"
-        "<longdesc lang=\"en\">Mount even when this node does not hold the reservation (logged).</longdesc>\n"
-        "<shortdesc lang=\"en\">override the fence interlock</shortdesc>\n"
-        "<content type=\"boolean\" default=\"false\"/>\n"
-        "</parameter>\n"
-        "</parameters>\n"
-        "<actions>\n"
-        "<action name=\"start\" timeout=\"120s\"/>\n"
-        "<action name=\"stop\" timeout=\"120s\"/>\n"
-        "<action name=\"monitor\" timeout=\"40s\" interval=\"20s\" depth=\"0\"/>\n"
-        "<action name=\"monitor\" timeout=\"40s\" interval=\"60s\" depth=\"10\"/>\n"
-        "<action name=\"monitor\" timeout=\"40s\" interval=\"120s\" depth=\"20\"/>\n"
-        "<action name=\"meta-data\" timeout=\"5s\"/>\n"
-        "<action name=\"validate-all\" timeout=\"20s\"/>\n"
-        "</actions>\n"
-        "</resource-agent>\n";
-
-static const char *env_nonempty(const char *name) {
-        const char *v = getenv(name);
-        return v && v[0] ? v : NULL;
-}
-
-static int parse_depth(const char *s, int *ret) {
-        if (strcmp(s, "0") == 0)
-                *ret = 0;
-        else if (strcmp(s, "10") == 0)
-                *ret = 10;
-        else if (strcmp(s, "20") == 0)
-                *ret = 20;
-        else
-                return -EINVAL;
-        return 0;
-}
-
-struct overrides {
-        const char *device, *fstype, *mountpoint, *options, *fsck, *stop_timeout;
-        bool force;
-};
-
-/* Fills c from the group (may be NULL) and the overrides. Returns RES_OK or RES_NOT_CONFIGURED. */
-static int settle(struct ctx *c, const struct cfg_group *g, const struct overrides *o) {
-        bool vol = g && g->volume.present;
-        c->g = g;
-        c->device = o->device ? o->device : vol ? g->volume.device : NULL;
-        c->fstype = o->fstype ? o->fstype : vol ? g->volume.fstype : NULL;
-        c->mountpoint = o->mountpoint ? o->mountpoint : vol ? g->volume.mountpoint : NULL;
-        c->options = o->options ? o->options : vol && g->volume.options ? g->volume.options : "defaults";
-        c->fsck = vol ? g->volume.fsck : CFG_FSCK_AUTO;
-        c->stop_timeout = vol ? g->volume.stop_timeout : 30 * USEC_PER_SEC;
-        c->force = o->force;
-        if (o->fsck) {
-                int i;
-                for (i = 0; i < _CFG_FSCK_MAX && strcmp(o->fsck, cfg_fsck_to_string(i)) != 0; i++)
-                        ;
-                if (i == _CFG_FSCK_MAX)
-                        return fail(c, RES_NOT_CONFIGURED, "fsck '%s': must be auto, always or never", o->fsck);
-                c->fsck = (enum cfg_fsck) i;
-        }
-        if (o->stop_timeout && (cfg_parse_duration(o->stop_timeout, &c->stop_timeout) < 0 ||
-                                c->stop_timeout > 3600 * USEC_PER_SEC))
-                return fail(c, RES_NOT_CONFIGURED, "stop_timeout '%s': must be a duration up to 1h, e.g. 30s",
-                            o->stop_timeout);
-        return check_settings(c);
-}
-
-static int open_proc(struct ctx *c) {
-        c->proc_fd = open(c->procroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (c->proc_fd < 0)
-                return fail(c, RES_FAILED, "cannot open %s: %m", c->procroot);
-        return RES_OK;
-}
-
 static int run_ocf(int argc, char **argv, const char *procroot) {
-        struct ctx c = { .ocf = true, .procroot = procroot, .proc_fd = -1 };
-        struct cfg_group g = {};
-        bool have_cfg = false;
-        int r;
-
-        if (argc != 1) {
-                fprintf(stderr, "ocf-exit-reason:usage: tandem-volume ocf ACTION\n");
-                return RES_ARGS;
-        }
-        const char *action = argv[0];
-        if (strcmp(action, "meta-data") == 0) {
-                fputs(ocf_metadata, stdout);
-                return RES_OK;
-        }
-        if (strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 && strcmp(action, "monitor") != 0 &&
-            strcmp(action, "status") != 0 && strcmp(action, "validate-all") != 0) {
-                fprintf(stderr, "ocf-exit-reason:action '%s' is not implemented\n", action);
-                return RES_UNIMPLEMENTED;
-        }
-        /* Pacemaker reads stderr; the journal gets the rest. */
-        log_setup("tandem-volume", env_nonempty("OCF_TRACE_RA") ? LOG_DEBUG : LOG_INFO, LOG_TARGET_AUTO);
-
-        struct overrides o = {
-                .device = env_nonempty("OCF_RESKEY_device"),
-                .fstype = env_nonempty("OCF_RESKEY_fstype"),
-                .mountpoint = env_nonempty("OCF_RESKEY_mountpoint"),
-                .options = env_nonempty("OCF_RESKEY_options"),
-                .fsck = env_nonempty("OCF_RESKEY_fsck"),
-                .stop_timeout = env_nonempty("OCF_RESKEY_stop_timeout"),
+        static const command_fn actions[_OCF_ACTION_MAX] = {
+                [OCF_ACTION_START] = cmd_mount,
+                [OCF_ACTION_STOP] = cmd_umount,
+                [OCF_ACTION_MONITOR] = cmd_monitor,
         };
-        const char *force = env_nonempty("OCF_RESKEY_force");
-        if (force && cfg_parse_bool(force, &o.force) < 0)
-                return fail(&c, RES_NOT_CONFIGURED, "force '%s': must be true or false", force);
-        const char *level = env_nonempty("OCF_CHECK_LEVEL");
-        if (level && parse_depth(level, &c.depth) < 0)
-                return fail(&c, RES_ARGS, "OCF_CHECK_LEVEL '%s': must be 0, 10 or 20", level);
+        struct ctx c = { .ocf = true, .procroot = procroot, .proc_fd = -1 };
+        struct cli_common cc;
 
-        const char *group = env_nonempty("OCF_RESKEY_group"), *config = env_nonempty("OCF_RESKEY_config");
-        if (group || config) {
-                struct cli_common cc;
-                cli_common_init(&cc);
-                cc.group = group;
-                cc.config = config;
-                if (cli_load_group(&cc, &g) < 0) {
-                        cfg_group_done(&g);
-                        return fail(&c, RES_NOT_CONFIGURED, "the group configuration %s is not valid",
-                                    config ? config : group);
-                }
-                have_cfg = true;
+        if (argc != 1)
+                return ocf_exit_reason(OCF_ERR_ARGS, "usage: tandem-volume ocf ACTION");
+        enum ocf_action action = ocf_action_from_string(argv[0]);
+        if (action == OCF_ACTION_META_DATA) {
+                _cleanup_free_ char *m = vol_agent_metadata(TANDEM_VERSION);
+                return m && fputs(m, stdout) >= 0 ? OCF_SUCCESS : OCF_ERR_GENERIC;
         }
-        r = settle(&c, have_cfg ? &g : NULL, &o);
-        if (r == RES_OK && strcmp(action, "validate-all") != 0)
-                r = open_proc(&c);
-        if (r == RES_OK) {
-                if (strcmp(action, "start") == 0)
-                        r = cmd_mount(&c);
-                else if (strcmp(action, "stop") == 0)
-                        r = cmd_umount(&c);
-                else if (strcmp(action, "monitor") == 0 || strcmp(action, "status") == 0)
-                        r = cmd_monitor(&c);
-        }
-        safe_close(c.proc_fd);
-        cfg_group_done(&g);
-        return r;
+        if (action < 0)
+                return ocf_exit_reason(OCF_ERR_UNIMPLEMENTED, "action '%s' is not implemented", argv[0]);
+        /* Pacemaker reads stderr; the journal gets the rest. */
+        log_setup("tandem-volume", ocf_getenv("OCF_TRACE_RA") ? LOG_DEBUG : LOG_INFO, LOG_TARGET_AUTO);
+
+        struct vol_overrides o = {
+                .device = ocf_getenv("OCF_RESKEY_device"),
+                .fstype = ocf_getenv("OCF_RESKEY_fstype"),
+                .mountpoint = ocf_getenv("OCF_RESKEY_mountpoint"),
+                .options = ocf_getenv("OCF_RESKEY_options"),
+                .fsck = ocf_getenv("OCF_RESKEY_fsck"),
+                .stop_timeout = ocf_getenv("OCF_RESKEY_stop_timeout"),
+        };
+        const char *force = ocf_getenv("OCF_RESKEY_force");
+        if (force && cfg_parse_bool(force, &o.force) < 0)
+                return fail(&c, OCF_ERR_CONFIGURED, "force '%s': must be true or false", force);
+        const char *level = ocf_getenv("OCF_CHECK_LEVEL");
+        if (level && vol_parse_depth(level, &c.depth) < 0)
+                return fail(&c, OCF_ERR_ARGS, "OCF_CHECK_LEVEL '%s': must be 0, 10 or 20", level);
+        cli_common_init(&cc);
+        cc.group = ocf_getenv("OCF_RESKEY_group");
+        cc.config = ocf_getenv("OCF_RESKEY_config");
+        return run(&c, &cc, cc.group || cc.config, &o, actions[action]);
 }
 
 /* The plain command's exit code for a result. */
 static int exit_code(int r) {
-        return r == RES_OK ? EXIT_OK : r == RES_NOT_RUNNING ? EXIT_NOT_RUNNING : EXIT_FAILED;
+        return r == OCF_SUCCESS ? EXIT_OK : r == OCF_NOT_RUNNING ? EXIT_NOT_RUNNING : EXIT_FAILED;
+}
+
+static int bad_depth(void) {
+        fprintf(stderr, "tandem-volume: --depth must be 0, 10 or 20\n");
+        return EXIT_USAGE;
 }
 
 int main(int argc, char **argv) {
@@ -725,12 +350,18 @@ int main(int argc, char **argv) {
                 { "procroot", required_argument, NULL, OPT_PROCROOT },
                 {},
         };
+        static const struct {
+                const char *name;
+                command_fn fn;
+        } cmds[] = { { "mount", cmd_mount }, { "umount", cmd_umount }, { "status", cmd_status }, { "monitor", cmd_monitor } };
         struct cli_common common;
-        struct overrides o = {};
+        struct vol_overrides o = {};
         struct ctx c = { .procroot = "/proc", .proc_fd = -1 };
-        struct cfg_group g = {};
-        bool have_cfg = false, depth_set = false;
+        command_fn fn = NULL;
+        bool depth_set = false;
         int opt, r;
+        /* the overrides, in the order of OPT_DEVICE.. */
+        const char **set[] = { &o.device, &o.mountpoint, &o.fstype, &o.options, &o.fsck, &o.stop_timeout };
 
         cli_common_init(&common);
         /* "+": stop at the command, so `ocf monitor` is not read as options */
@@ -742,32 +373,15 @@ int main(int argc, char **argv) {
                 case 'V':
                         printf("tandem-volume %s\n", TANDEM_VERSION);
                         return EXIT_OK;
-                case OPT_DEVICE:
-                        o.device = optarg;
-                        break;
-                case OPT_MOUNTPOINT:
-                        o.mountpoint = optarg;
-                        break;
-                case OPT_FSTYPE:
-                        o.fstype = optarg;
-                        break;
-                case OPT_OPTIONS:
-                        o.options = optarg;
-                        break;
-                case OPT_FSCK:
-                        o.fsck = optarg;
-                        break;
-                case OPT_STOP_TIMEOUT:
-                        o.stop_timeout = optarg;
+                case OPT_DEVICE... OPT_STOP_TIMEOUT:
+                        *set[opt - OPT_DEVICE] = optarg;
                         break;
                 case 'f':
                         o.force = true;
                         break;
                 case OPT_DEPTH:
-                        if (parse_depth(optarg, &c.depth) < 0) {
-                                fprintf(stderr, "tandem-volume: --depth must be 0, 10 or 20\n");
-                                return EXIT_USAGE;
-                        }
+                        if (vol_parse_depth(optarg, &c.depth) < 0)
+                                return bad_depth();
                         depth_set = true;
                         break;
                 case OPT_PROCROOT:
@@ -792,17 +406,14 @@ int main(int argc, char **argv) {
         /* The depth may also follow the command: `monitor --depth 20`. */
         if (strcmp(cmd, "monitor") == 0 && optind + 2 < argc && strcmp(argv[optind + 1], "--depth") == 0 &&
             !depth_set) {
-                if (parse_depth(argv[optind + 2], &c.depth) < 0) {
-                        fprintf(stderr, "tandem-volume: --depth must be 0, 10 or 20\n");
-                        return EXIT_USAGE;
-                }
+                if (vol_parse_depth(argv[optind + 2], &c.depth) < 0)
+                        return bad_depth();
                 optind += 2;
         }
-        static const char *const cmds[] = { "mount", "umount", "status", "monitor" };
-        bool known = false;
-        for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
-                known = known || strcmp(cmd, cmds[i]) == 0;
-        if (!known) {
+        for (size_t i = 0; i < ELEMENTSOF(cmds) && !fn; i++)
+                if (strcmp(cmd, cmds[i].name) == 0)
+                        fn = cmds[i].fn;
+        if (!fn) {
                 fprintf(stderr, "tandem-volume: unknown command '%s'; see tandem-volume --help\n", cmd);
                 return EXIT_USAGE;
         }
@@ -814,27 +425,6 @@ int main(int argc, char **argv) {
         c.json = common.json;
 
         /* The config, unless everything comes from the command line. */
-        if (common.config || common.group || !o.device || !o.fstype || !o.mountpoint) {
-                if (cli_load_group(&common, &g) < 0) {
-                        cfg_group_done(&g);
-                        return EXIT_FAILED;
-                }
-                have_cfg = true;
-        }
-        r = settle(&c, have_cfg ? &g : NULL, &o);
-        if (r == RES_OK)
-                r = open_proc(&c);
-        if (r == RES_OK) {
-                if (strcmp(cmd, "mount") == 0)
-                        r = cmd_mount(&c);
-                else if (strcmp(cmd, "umount") == 0)
-                        r = cmd_umount(&c);
-                else if (strcmp(cmd, "status") == 0)
-                        r = cmd_status(&c);
-                else
-                        r = cmd_monitor(&c);
-        }
-        safe_close(c.proc_fd);
-        cfg_group_done(&g);
-        return exit_code(r);
+        bool load = common.config || common.group || !o.device || !o.fstype || !o.mountpoint;
+        return exit_code(run(&c, &common, load, &o, fn));
 }

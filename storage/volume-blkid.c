@@ -167,7 +167,7 @@ out:
 }
 
 int vol_lookup(const char *spec, const char *fstype, struct vol_device *ret, char **ret_reason) {
-        struct vol_spec s;
+        struct volspec s;
         const char *why = NULL;
         _cleanup_free_ char *name = NULL;
         struct stat st;
@@ -175,18 +175,18 @@ int vol_lookup(const char *spec, const char *fstype, struct vol_device *ret, cha
 
         if (!ret)
                 return -EINVAL;
-        r = vol_spec_parse(spec, &s, &why);
+        r = volspec_parse(spec, &s, &why);
         if (r < 0) {
-                set_reason(ret_reason, "device '%s': %s", spec ? spec : "", why);
+                set_reason(ret_reason, "device '%s': %s", spec ? spec : "", why ? why : strerror(-r));
                 return r;
         }
-        if (s.tag == VOL_TAG_PATH) {
+        if (s.tag == VOLSPEC_PATH) {
                 if (!(name = strdup(s.value)))
                         return -ENOMEM;
         } else {
                 char **names = NULL;
                 size_t n = 0;
-                r = find_tagged(vol_tag_to_string(s.tag), s.value, &names, &n);
+                r = find_tagged(volspec_tag_to_string(s.tag), s.value, &names, &n);
                 if (r < 0) {
                         set_reason(ret_reason, "%s: looking through the block devices failed: %s", spec, strerror(-r));
                         return r;
@@ -231,9 +231,9 @@ int vol_lookup(const char *spec, const char *fstype, struct vol_device *ret, cha
         if (r < 0)
                 return r;
         /* The tag was read from the cache a moment ago; check it on the device itself. */
-        const char *have = s.tag == VOL_TAG_UUID ? d.uuid : s.tag == VOL_TAG_LABEL ? d.label : NULL;
-        if ((s.tag == VOL_TAG_UUID || s.tag == VOL_TAG_LABEL) && (!have || strcmp(have, s.value) != 0)) {
-                set_reason(ret_reason, "%s: %s no longer carries %s", spec, name, vol_tag_to_string(s.tag));
+        const char *have = s.tag == VOLSPEC_UUID ? d.uuid : s.tag == VOLSPEC_LABEL ? d.label : NULL;
+        if ((s.tag == VOLSPEC_UUID || s.tag == VOLSPEC_LABEL) && (!have || strcmp(have, s.value) != 0)) {
+                set_reason(ret_reason, "%s: %s no longer carries %s", spec, name, volspec_tag_to_string(s.tag));
                 vol_device_done(&d);
                 return -ENOENT;
         }
@@ -374,7 +374,7 @@ static void describe(const struct vol_device *d, char *buf, size_t n) {
  * (-ENXIO). Without it, a miss is -ENXIO at once. */
 static int identify(const char *spec, const char *fstype, dev_t devno, const char *source, bool diagnose,
                     struct vol_device *ret, char **ret_reason) {
-        struct vol_spec s;
+        struct volspec s;
         const char *why = NULL;
         _cleanup_free_ char *name = NULL;
         _cleanup_close_ int fd = -1;
@@ -384,9 +384,9 @@ static int identify(const char *spec, const char *fstype, dev_t devno, const cha
 
         if (!ret || !fstype)
                 return -EINVAL;
-        r = vol_spec_parse(spec, &s, &why);
+        r = volspec_parse(spec, &s, &why);
         if (r < 0) {
-                set_reason(ret_reason, "device '%s': %s", spec ? spec : "", why);
+                set_reason(ret_reason, "device '%s': %s", spec ? spec : "", why ? why : strerror(-r));
                 return r;
         }
         if (major(devno) == 0) {
@@ -394,7 +394,7 @@ static int identify(const char *spec, const char *fstype, dev_t devno, const cha
                 set_reason(ret_reason, "it is not on a block device (%u:%u)", major(devno), minor(devno));
                 return -ENXIO;
         }
-        if (s.tag == VOL_TAG_PATH) {
+        if (s.tag == VOLSPEC_PATH) {
                 struct stat st;
                 if (stat(s.value, &st) < 0) {
                         r = -errno;
@@ -411,7 +411,7 @@ static int identify(const char *spec, const char *fstype, dev_t devno, const cha
                         return -ENXIO;
                 }
         }
-        fd = open_devno(devno, s.tag == VOL_TAG_PATH ? s.value : source, &name);
+        fd = open_devno(devno, s.tag == VOLSPEC_PATH ? s.value : source, &name);
         if (fd == -ENOMEM)
                 return -ENOMEM;
         if (fd < 0) {
@@ -419,9 +419,9 @@ static int identify(const char *spec, const char *fstype, dev_t devno, const cha
                            minor(devno), source ? source : "?");
                 return -ENODEV;
         }
-        bool partuuid = s.tag == VOL_TAG_PARTUUID;
+        bool partuuid = s.tag == VOLSPEC_PARTUUID;
         r = probe_fd(fd, fstype, partuuid, &d);
-        if (r == 0 && (s.tag == VOL_TAG_PATH || vol_device_has_tag(&s, &d))) {
+        if (r == 0 && (s.tag == VOLSPEC_PATH || vol_device_has_tag(&s, &d))) {
                 d.devname = TAKE_PTR(name);
                 d.devno = devno;
                 *ret = d;
@@ -456,13 +456,13 @@ static int identify(const char *spec, const char *fstype, dev_t devno, const cha
         }
         if (r < 0)
                 return r;
-        if (r == 0 && (s.tag == VOL_TAG_PATH || vol_device_has_tag(&s, &d))) {
+        if (r == 0 && (s.tag == VOLSPEC_PATH || vol_device_has_tag(&s, &d))) {
                 set_reason(ret_reason, "%s (%s) holds a filesystem of type %s, not the configured %s; refusing it", name,
                            spec, d.fstype, fstype);
                 vol_device_done(&d);
                 return -EMEDIUMTYPE;
         }
-        if (s.tag == VOL_TAG_PATH) {
+        if (s.tag == VOLSPEC_PATH) {
                 set_reason(ret_reason, "%s holds no filesystem blkid knows, not the configured %s; refusing it", name,
                            fstype);
                 return -EMEDIUMTYPE;

@@ -161,12 +161,6 @@ static int do_umount(const char *target, char **ret_reason) {
         return 0;
 }
 
-static usec_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
-
 void vol_umount_report_done(struct vol_umount_report *r) {
         if (!r)
                 return;
@@ -180,9 +174,9 @@ struct victim {
         int pidfd;      /* -1: could not open (gone) */
 };
 
-static bool still_holds(const struct vol_holder *now, size_t n, pid_t pid) {
+static bool still_holds(const struct vol_holder *list, size_t n, pid_t pid) {
         for (size_t i = 0; i < n; i++)
-                if (now[i].pid == pid)
+                if (list[i].pid == pid)
                         return true;
         return false;
 }
@@ -215,22 +209,22 @@ static void signal_victims(struct victim *v, size_t n, int sig) {
 static int wait_victims(int proc_fd, dev_t dev, pid_t self, struct vol_umount_report *rep, struct victim *v,
                         size_t nv, enum vol_ended how, usec_t deadline, int (*sleep_fn)(usec_t)) {
         for (;;) {
-                struct vol_holder *now = NULL;
+                struct vol_holder *cur = NULL;
                 size_t n = 0, left = 0;
-                int r = vol_find_holders(proc_fd, dev, self, &now, &n);
+                int r = vol_find_holders(proc_fd, dev, self, &cur, &n);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < nv; i++) {
                         struct vol_holder *h = &rep->holders[v[i].idx];
                         if (h->ended != VOL_ENDED_NO)
                                 continue;
-                        if (still_holds(now, n, h->pid))
+                        if (still_holds(cur, n, h->pid))
                                 left++;
                         else
                                 h->ended = how;
                 }
-                free(now);
-                if (left == 0 || now_usec() >= deadline)
+                free(cur);
+                if (left == 0 || now(CLOCK_MONOTONIC) >= deadline)
                         return (int) left;
                 sleep_fn(100 * USEC_PER_MSEC);
         }
@@ -310,13 +304,13 @@ int vol_umount(int proc_fd, const char *target, dev_t dev, usec_t stop_timeout, 
                         v[nv++] = (struct victim) { .idx = i, .pidfd = fd };
                 }
                 signal_victims(v, nv, SIGTERM);
-                r = wait_victims(proc_fd, dev, self, &rep, v, nv, VOL_ENDED_TERM, now_usec() + stop_timeout, sleep_fn);
+                r = wait_victims(proc_fd, dev, self, &rep, v, nv, VOL_ENDED_TERM, now(CLOCK_MONOTONIC) + stop_timeout, sleep_fn);
                 if (r > 0) {
                         signal_victims(v, nv, SIGKILL);
                         /* The kernel needs a moment to release a killed process's files;
                          * a process that ignores KILL is stuck in the kernel (D state). */
                         r = wait_victims(proc_fd, dev, self, &rep, v, nv, VOL_ENDED_KILL,
-                                         now_usec() + 10 * USEC_PER_SEC, sleep_fn);
+                                         now(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC, sleep_fn);
                 }
                 for (size_t i = 0; i < nv; i++)
                         safe_close(v[i].pidfd);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The pure parts of the volume module: device strings, option checks, fsck
- * exit codes (fsck(8), e2fsck(8)), /proc/PID/maps lines (proc(5)), PID
- * names, and matching a mount table. No I/O here. */
+/* The pure parts of the volume module: fsck exit codes (fsck(8),
+ * e2fsck(8)), /proc/PID/maps lines (proc(5)), PID names, sysfs uevent
+ * names, and matching a mount table. No I/O here. Device strings and the
+ * checks of fstype, mount point and options are lib/volspec.c's. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -10,125 +11,6 @@
 #include <sys/sysmacros.h>
 
 #include "tandem/volume.h"
-
-static const char *const tag_table[_VOL_TAG_MAX] = {
-        [VOL_TAG_PATH] = "path",
-        [VOL_TAG_UUID] = "UUID",
-        [VOL_TAG_LABEL] = "LABEL",
-        [VOL_TAG_PARTUUID] = "PARTUUID",
-};
-
-const char *vol_tag_to_string(enum vol_tag t) {
-        return t >= 0 && t < _VOL_TAG_MAX ? tag_table[t] : NULL;
-}
-
-static bool has_ctrl(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
-                        return true;
-        return false;
-}
-
-int vol_spec_parse(const char *s, struct vol_spec *ret, const char **ret_reason) {
-        const char *reason = NULL;
-        struct vol_spec v = {};
-
-        if (!s || !ret)
-                return -EINVAL;
-        if (s[0] == '/') {
-                if (strncmp(s, "/dev/", 5) != 0 || s[5] == '\0')
-                        reason = "a device path must be under /dev/";
-                else if (strstr(s, "/../") || strstr(s, "//") || has_ctrl(s) || strlen(s) > 4095)
-                        reason = "a device path must be normalised, without .. or control characters";
-                v = (struct vol_spec) { VOL_TAG_PATH, s };
-        } else {
-                const char *eq = strchr(s, '=');
-                size_t tl = eq ? (size_t) (eq - s) : 0;
-                if (!eq || eq[1] == '\0')
-                        reason = "must be UUID=..., LABEL=..., PARTUUID=... or a /dev path";
-                else if (tl == 4 && strncmp(s, "UUID", 4) == 0)
-                        v = (struct vol_spec) { VOL_TAG_UUID, eq + 1 };
-                else if (tl == 8 && strncmp(s, "PARTUUID", 8) == 0)
-                        v = (struct vol_spec) { VOL_TAG_PARTUUID, eq + 1 };
-                else if (tl == 5 && strncmp(s, "LABEL", 5) == 0)
-                        v = (struct vol_spec) { VOL_TAG_LABEL, eq + 1 };
-                else
-                        reason = "the tag must be UUID=, LABEL= or PARTUUID=";
-                if (!reason && (v.tag == VOL_TAG_UUID || v.tag == VOL_TAG_PARTUUID) &&
-                    (strspn(v.value, "0123456789abcdefABCDEF-") != strlen(v.value) || strlen(v.value) > 64))
-                        reason = "a UUID is hex digits and dashes";
-                if (!reason && v.tag == VOL_TAG_LABEL && (strlen(v.value) > 255 || has_ctrl(v.value)))
-                        reason = "a LABEL is at most 255 printable characters";
-        }
-        if (reason) {
-                if (ret_reason)
-                        *ret_reason = reason;
-                return -EINVAL;
-        }
-        *ret = v;
-        return 0;
-}
-
-int vol_check_fstype(const char *s, const char **ret_reason) {
-        if (!s || s[0] == '\0' || strlen(s) > 32 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._") != strlen(s) ||
-            strcmp(s, "auto") == 0) {
-                if (ret_reason)
-                        *ret_reason = "must be a filesystem type such as ext4 or xfs (not auto: tandem checks the type)";
-                return -EINVAL;
-        }
-        return 0;
-}
-
-int vol_check_mountpoint(const char *s, const char **ret_reason) {
-        const char *reason = NULL;
-        size_t n = s ? strlen(s) : 0;
-
-        if (!s || s[0] != '/' || n < 2)
-                reason = "must be an absolute path other than /";
-        else if (s[n - 1] == '/' || strstr(s, "//") || strstr(s, "/./") || strstr(s, "/../") ||
-                 strcmp(s + n - 2, "/.") == 0 || (n >= 3 && strcmp(s + n - 3, "/..") == 0))
-                reason = "must be a normalised path: no trailing /, no //, . or .. components";
-        else if (has_ctrl(s) || n > 4095)
-                reason = "must not contain control characters";
-        if (reason) {
-                if (ret_reason)
-                        *ret_reason = reason;
-                return -EINVAL;
-        }
-        return 0;
-}
-
-int vol_check_options(const char *s, const char **ret_reason) {
-        static const char *const refused[] = { "bind", "rbind", "move", "remount", "loop" };
-        const char *reason = NULL;
-        char *name, *val;
-        size_t namesz, valsz, len = s ? strlen(s) : 0;
-        int r = 0;
-
-        if (!s || len == 0)
-                reason = "is empty (use defaults)";
-        else if (s[0] == ',' || s[len - 1] == ',' || strstr(s, ",,"))
-                reason = "has an empty option (two commas, or a comma at either end)";
-        else if (has_ctrl(s))
-                reason = "is not a valid mount option string (comma-separated, e.g. noatime,data=ordered)";
-        else {
-                /* libmount's option-string iterator; it does not write to the string. */
-                char *optstr = (char *) s;
-                while (!reason && (r = mnt_optstr_next_option(&optstr, &name, &namesz, &val, &valsz)) == 0)
-                        for (size_t i = 0; i < ELEMENTSOF(refused); i++)
-                                if (namesz == strlen(refused[i]) && strncmp(name, refused[i], namesz) == 0)
-                                        reason = "bind, rbind, move, remount and loop are not filesystem options; "
-                                                 "tandem mounts the device itself";
-                if (!reason && r < 0)
-                        reason = "is not a valid mount option string (comma-separated, e.g. noatime,data=ordered)";
-        }
-        if (reason) {
-                if (ret_reason)
-                        *ret_reason = reason;
-                return -EINVAL;
-        }
-        return 0;
-}
 
 /* --- fsck ----------------------------------------------------------------- */
 
@@ -222,7 +104,7 @@ static bool is_ext(const char *fstype) {
 
 int vol_fsck_command(enum cfg_fsck policy, const char *fstype, const char *device,
                      const char *argv[static VOL_FSCK_ARGV_MAX]) {
-        if (!fstype || !device || vol_check_fstype(fstype, NULL) < 0 || policy < 0 || policy >= _CFG_FSCK_MAX)
+        if (!fstype || !device || volspec_check_fstype(fstype, NULL) < 0 || policy < 0 || policy >= _CFG_FSCK_MAX)
                 return -EINVAL;
         size_t i = 0;
         switch (policy) {
@@ -507,19 +389,19 @@ int vol_mount_match(struct libmnt_table *tb, dev_t dev, const char *target, stru
 
 /* --- identifying a device ------------------------------------------------- */
 
-bool vol_device_has_tag(const struct vol_spec *spec, const struct vol_device *d) {
+bool vol_device_has_tag(const struct volspec *spec, const struct vol_device *d) {
         const char *have;
 
         if (!spec || !d || !spec->value)
                 return false;
         switch (spec->tag) {
-        case VOL_TAG_UUID:
+        case VOLSPEC_UUID:
                 have = d->uuid;
                 break;
-        case VOL_TAG_LABEL:
+        case VOLSPEC_LABEL:
                 have = d->label;
                 break;
-        case VOL_TAG_PARTUUID:
+        case VOLSPEC_PARTUUID:
                 have = d->partuuid;
                 break;
         default:

@@ -51,7 +51,18 @@ struct cfg_address {
         unsigned prefixlen;
 };
 
+/* A check of one value beyond the parser's own, given by the caller.
+ * Returns 0, or -EINVAL with *ret_reason set to a static explanation. */
+typedef int (*cfg_check_fn)(const char *value, const char **ret_reason);
+
 struct cfg_group {
+        /* Set by the caller before parsing, or NULL; the parser only reads
+         * it. [volume] options are checked as text here (no empty option,
+         * no control characters); a program that mounts, or that checks
+         * configs, sets volspec_check_options (libmount's parser; it also
+         * refuses bind, remount, ...). Every other program links no libmount. */
+        cfg_check_fn check_options;
+
         char *path;
 
         struct {
@@ -112,8 +123,9 @@ enum {
 
 /* Parses the text of one group file. path names it in errors; hostname is the
  * default for cluster.node. Fills *g (which must be zeroed or fresh from
- * cfg_group_free) with what it can and records every problem in g->errors.
- * Returns 0 when there are no errors, -EINVAL when there are, -ENOMEM. */
+ * cfg_group_done(), but for check_options) with what it can and records
+ * every problem in g->errors. Returns 0 when there are no errors, -EINVAL
+ * when there are, -ENOMEM. */
 int cfg_parse_string(const char *text, const char *path, const char *hostname, struct cfg_group *g);
 
 /* Opens, checks (owner root, not writable by group or others, like sshd's

@@ -26,9 +26,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tandem/config.h"
 #include "tandem/dm-health.h"
 #include "tandem/health.h"
 #include "tandem/md.h"
+#include "tandem/ocf.h"
 
 struct json_object;
 
@@ -45,6 +47,10 @@ enum raid_kind {
 
 #define RAID_REASON_MAX 512
 #define RAID_PATH_MAX 256
+#define RAID_STATUS_MAX 1024
+
+/* What a check that found no device says. */
+#define RAID_NOTHING_TO_CHECK "nothing to check: no md arrays and no dm raid, mirror or multipath devices"
 
 /* What a device name stands for, after raid_classify(). */
 struct raid_name {
@@ -90,6 +96,11 @@ int raid_classify(const char *dev, struct raid_name *ret);
  * -ENOENT when a link does not exist; -ELOOP beyond 8 links. */
 int raid_resolve(int sysroot_fd, const char *dev, struct raid_name *ret);
 
+/* Opens dir (NULL: "/") as the root sysfs and /dev are read under: an
+ * O_PATH directory fd in *ret_fd, and in *ret_live whether it is the real
+ * "/" (dm is only queried then). Returns 0 or -errno. */
+int raid_sysroot_open(const char *dir, int *ret_fd, bool *ret_live);
+
 /* Lists the md arrays under <sysroot>/sys/block (entries md* with an md/
  * directory), sorted, as a NULL-terminated array of "mdN" strings in
  * *ret. Returns 0 (also when there are none, or no sys/block); -ENOMEM;
@@ -133,3 +144,105 @@ void raid_result_done(struct raid_result *r);
 int raid_health_exit_status(enum health h);
 /* OCF exit status for a verdict: 0 ok, 190 (OCF_DEGRADED) degraded, 1 (OCF_ERR_GENERIC) failed or unknown. */
 int raid_health_ocf_status(enum health h);
+
+/* Writes the reasons of every device that is not ok ("/dev/md0 degraded: ...; ..."), for an exit reason, into buf; returns buf. */
+char *raid_report_problems(const struct raid_report *r, char *buf, size_t n);
+/* Writes a one-line summary ("degraded: 2 devices; /dev/md0 degraded (...)"), for sd_notify's STATUS=, into buf; returns buf. */
+char *raid_report_status(const struct raid_report *r, char *buf, size_t n);
+
+/* --- `tandem-raid watch`, one round at a time (storage/raid-watch.c) ------ */
+
+/* What the watch keeps from one round to the next. */
+struct raid_watch {
+        unsigned round;                 /* rounds done */
+        int last_error;                 /* the last round's check failed: its -errno; else 0 */
+        struct raid_report last;        /* the last report a check made */
+};
+
+/* A device to log: its verdict is new, or changed, or it is gone. */
+struct raid_change {
+        const struct raid_result *result; /* this round's; for a device that is gone, its last one */
+        enum health before;             /* _HEALTH_INVALID: not seen before (first round, or after an error) */
+        bool gone;                      /* no longer found */
+};
+
+/* What one round found: what to log, to print, and to tell systemd. */
+struct raid_round {
+        unsigned round;                 /* 1 for the first */
+        int error;                      /* the check failed: -errno; nothing below but status is set */
+        bool error_new;                 /* ... and not with the error of the round before: say so */
+        bool recovered;                 /* the check works again after errors */
+        struct raid_change *changes;    /* in report order, the gone ones last */
+        size_t n_changes;
+        bool nothing_to_check;          /* no device found, and worth saying (first round, all gone, after an error) */
+        bool changed;                   /* the devices or a verdict differ from the last report (--json prints it) */
+        const struct raid_report *report; /* this round's report, now w->last */
+        struct raid_report previous;    /* the report before, which the gone changes point into */
+        char status[RAID_STATUS_MAX];   /* "cannot check: ...", or raid_report_status() */
+};
+
+/* Runs one round: raid_check() of the n devices (n == 0: all), judged
+ * against the last round. Fills *ret (release with raid_round_done());
+ * returns 0, or the -errno of a check that could not be made (ret->error). */
+int raid_watch_round(struct raid_watch *w, const struct raid_ctx *ctx, char *const *devs, size_t n,
+                     struct raid_round *ret);
+/* Frees what a round holds and zeroes it; accepts NULL. */
+void raid_round_done(struct raid_round *r);
+/* Frees what the watch keeps and zeroes it; accepts NULL. */
+void raid_watch_done(struct raid_watch *w);
+
+/* --- the OCF resource agent raid (storage/raid-agent.c) ------------------- */
+
+#define RAID_RUN_DIR "/run/tandem"
+#define RAID_MARKER_MAX 512
+
+/* The agent's parameters (OCF_RESKEY_*) and environment; NULL: not given. */
+struct raid_agent_params {
+        const char *instance;           /* OCF_RESOURCE_INSTANCE ("name:0" for a clone) */
+        const char *run_dir;            /* TANDEM_RUN_DIR; default RAID_RUN_DIR */
+        const char *devices;            /* separated by spaces or commas */
+        const char *group, *config;
+        const char *sysroot;
+        const char *on_degraded;        /* allow or refuse; default the config's, else allow */
+};
+
+/* The agent of one resource instance, set up from its parameters and the config. */
+struct raid_agent {
+        char marker[RAID_MARKER_MAX];   /* the state file that says the resource is started */
+        char **devs;                    /* from the devices parameter */
+        size_t n_devs;
+        struct raid_ctx ctx;            /* sysroot_fd -1 until raid_agent_settle() */
+        char *const *check;             /* what to check: devs, or the config's [raid] devices */
+        size_t n_check;                 /* 0: every md and dm RAID device */
+        enum cfg_on_degraded on_degraded;
+};
+
+/* What an action found. */
+struct raid_agent_result {
+        struct raid_report report;      /* the check's, when one ran (the program logs each device) */
+        char *degraded;                 /* a start that went on although degraded: why it is degraded */
+        char *reason;                   /* the problems found, or why the action failed (the OCF exit reason) */
+};
+
+/* Sets up *a from the parameters that need no config: the marker (set even
+ * on failure), the devices and the sysroot. Returns OCF_SUCCESS, or
+ * OCF_ERR_CONFIGURED or OCF_ERR_GENERIC with *ret_reason. */
+int raid_agent_init(struct raid_agent *a, const struct raid_agent_params *p, char **ret_reason);
+/* Completes *a with the group's config g (NULL: none was named): opens the
+ * sysroot, picks the devices and on_degraded. Returns OCF_SUCCESS, or
+ * OCF_ERR_CONFIGURED with *ret_reason. */
+int raid_agent_settle(struct raid_agent *a, const struct raid_agent_params *p, const struct cfg_group *g,
+                      char **ret_reason);
+/* Runs start, stop, monitor or validate-all on a settled agent. Returns the
+ * OCF exit code; *ret says what was found (release with raid_agent_result_done()). */
+int raid_agent_run(const struct raid_agent *a, enum ocf_action act, struct raid_agent_result *ret);
+/* Returns the exit code of act when setting up failed with rc: a stop still
+ * stops on a bad configuration, a monitor without the marker is
+ * OCF_NOT_RUNNING; else rc. *ret_reason gets a new failure. */
+int raid_agent_unconfigured(const struct raid_agent *a, enum ocf_action act, int rc, char **ret_reason);
+/* Frees what the agent holds; accepts NULL. */
+void raid_agent_done(struct raid_agent *a);
+/* Frees what a result holds and zeroes it; accepts NULL. */
+void raid_agent_result_done(struct raid_agent_result *r);
+/* Returns the agent's OCF 1.1 metadata (XML), with version, as a new string; NULL on ENOMEM. */
+char *raid_agent_metadata(const char *version);

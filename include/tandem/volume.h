@@ -3,9 +3,11 @@
  * find it with libblkid, check it, mount it with libmount, end the
  * processes that hold it, unmount it, and monitor it.
  *
- * Pure parts (storage/volume.c, no I/O): device strings and option checks,
- * fsck exit codes, /proc/PID/maps lines, PID names, sysfs uevent names, and
- * matching a parsed mount table against the volume. The I/O parts: lookup,
+ * The device string and the checks of fstype, mount point and options are
+ * include/tandem/volspec.h's (lib/), which the config parser uses too.
+ * Pure parts (storage/volume.c, no I/O): fsck exit codes, /proc/PID/maps
+ * lines, PID names, sysfs uevent names, and matching a parsed mount table
+ * against the volume. The I/O parts: lookup,
  * and identifying one mounted device for the depth-0 monitor (storage/
  * volume-blkid.c), holders and the mount table through a movable /proc
  * root (storage/volume-proc.c), fsck, mount, unmount and the deeper
@@ -22,32 +24,7 @@
 
 #include "tandem/config.h"
 #include "tandem/macro.h"
-
-/* How a device string names the device. */
-enum vol_tag {
-        VOL_TAG_PATH,           /* /dev/... */
-        VOL_TAG_UUID,
-        VOL_TAG_LABEL,
-        VOL_TAG_PARTUUID,
-        _VOL_TAG_MAX,
-        _VOL_TAG_INVALID = -EINVAL,
-};
-
-struct vol_spec {
-        enum vol_tag tag;
-        const char *value;      /* points into the parsed string: the path, or what follows "TAG=" */
-};
-
-/* Splits a device string (UUID=, LABEL=, PARTUUID= or an absolute /dev path) into *ret. Returns 0 or -EINVAL with *ret_reason set. */
-int vol_spec_parse(const char *s, struct vol_spec *ret, const char **ret_reason);
-/* Returns the blkid tag name of a tag ("UUID"), "path" for a path, or NULL. */
-const char *vol_tag_to_string(enum vol_tag t);
-/* Checks a filesystem type as the config does (not "auto"). Returns 0 or -EINVAL with *ret_reason set. */
-int vol_check_fstype(const char *s, const char **ret_reason);
-/* Checks a mount point: absolute, normalised, not "/". Returns 0 or -EINVAL with *ret_reason set. */
-int vol_check_mountpoint(const char *s, const char **ret_reason);
-/* Checks a mount option string with libmount's parser; refuses bind, rbind, move, remount, loop. Returns 0 or -EINVAL with *ret_reason set. */
-int vol_check_options(const char *s, const char **ret_reason);
+#include "tandem/volspec.h"
 
 /* What an fsck exit status means (fsck(8): a sum of 1 corrected, 2 reboot,
  * 4 uncorrected, 8 operational error, 16 usage, 32 cancelled, 128 shared
@@ -180,7 +157,7 @@ struct vol_device {
 
 /* Returns true when d carries the tag spec names (UUID, LABEL or PARTUUID,
  * compared exactly); false for a path spec, which names a node, not a tag. */
-bool vol_device_has_tag(const struct vol_spec *spec, const struct vol_device *d);
+bool vol_device_has_tag(const struct volspec *spec, const struct vol_device *d);
 /* Finds DEVNAME= in the text of a sysfs uevent file (s[0..n), NUL not
  * needed): the device's node under /dev. Returns 0 with *ret pointing into
  * s and *ret_len; -ENOENT when there is none; -EBADMSG for a name that is
@@ -290,3 +267,125 @@ int vol_read_block(const char *devname);
 int vol_write_probe(const char *target);
 
 #define VOL_PROBE_DIR ".tandem-monitor"
+
+/* --- the commands of tandem-volume and of the OCF agent volume ------------
+ * (storage/volume-cmd.c). Each returns an OCF 1.1 code (include/tandem/
+ * ocf.h; the plain command maps it to its exit status) and fills a job
+ * struct with what it found, error the failure in words. The program logs
+ * and prints from it; the fence interlock (I1), which needs group/, runs
+ * in the program between vol_mount_prepare() and the rest of the mount. */
+
+struct json_object;
+
+/* What the command line or the OCF parameters give; NULL: not given. */
+struct vol_overrides {
+        const char *device, *fstype, *mountpoint, *options;
+        const char *fsck;               /* auto, always or never */
+        const char *stop_timeout;       /* a duration up to 1h */
+        bool force;
+};
+
+/* What a command works on: the overrides over the group's [volume]. */
+struct vol_settings {
+        const char *device, *fstype, *mountpoint, *options; /* into the config or the overrides */
+        enum cfg_fsck fsck;
+        usec_t stop_timeout;
+        bool force;                     /* mount without the reservation */
+};
+
+/* Fills *ret from the overrides over the group's [volume] (g may be NULL;
+ * defaults otherwise) and checks it all, libmount's option parser
+ * included; ocf names the OCF parameters in the reason. Returns
+ * OCF_SUCCESS, or OCF_ERR_CONFIGURED with *ret_reason. */
+int vol_settle(const struct cfg_group *g, const struct vol_overrides *o, bool ocf, struct vol_settings *ret,
+               char **ret_reason);
+/* Parses a monitor depth, "0", "10" or "20". Returns 0 or -EINVAL. */
+int vol_parse_depth(const char *s, int *ret);
+
+/* A mount, in steps: prepare, (the interlock), fsck_plan, fsck, complete. */
+struct vol_mount_job {
+        char *target;                   /* the canonical mount point */
+        struct vol_device dev;
+        enum vol_mount_state state;     /* before the mount; VOL_MOUNT_OK: already mounted, nothing to do */
+        const char *fsck_argv[VOL_FSCK_ARGV_MAX]; /* the check the policy asks for; [0] NULL: none */
+        enum vol_fsck_verdict fsck_verdict;
+        char fsck_desc[256];            /* the fsck exit status in words */
+        bool read_only;                 /* mounted read-only */
+        char *error;                    /* why it failed, in words */
+};
+
+/* Resolves the mount point, finds the device and reads where it stands.
+ * Returns OCF_SUCCESS (j->state VOL_MOUNT_OK: already mounted there), or a
+ * failure (elsewhere, another filesystem there: OCF_ERR_GENERIC) with j->error. */
+int vol_mount_prepare(const struct vol_settings *s, int proc_fd, struct vol_mount_job *j);
+/* Fills j->fsck_argv by the fsck policy. Returns OCF_SUCCESS, or OCF_ERR_CONFIGURED (no checker for the type) or OCF_ERR_GENERIC with j->error. */
+int vol_mount_fsck_plan(const struct vol_settings *s, struct vol_mount_job *j);
+/* Runs j->fsck_argv and judges its exit. Returns OCF_SUCCESS (mountable), OCF_ERR_INSTALLED (no such program) or OCF_ERR_GENERIC with j->error. */
+int vol_mount_fsck(struct vol_mount_job *j);
+/* Mounts the device and checks that the mount table shows it there. Returns OCF_SUCCESS or OCF_ERR_GENERIC with j->error. */
+int vol_mount_complete(const struct vol_settings *s, int proc_fd, struct vol_mount_job *j);
+/* Frees what the job holds and zeroes it; accepts NULL. */
+void vol_mount_job_done(struct vol_mount_job *j);
+
+/* An unmount (vol_umount()), and what it found. */
+struct vol_unmount_job {
+        char *target;                   /* the canonical mount point, once resolved */
+        struct vol_device dev;
+        bool no_mountpoint;             /* the mount point does not exist: nothing is mounted there */
+        bool nothing_mounted;           /* the device is not found, and nothing is mounted on the mount point */
+        bool have_report;               /* vol_umount() ran: rep says what it did */
+        struct vol_umount_report rep;
+        char *error;                    /* a failure in words; with nothing_mounted the lookup's, on a success */
+};
+
+/* Stops using the volume and unmounts it (idempotent). Returns OCF_SUCCESS
+ * (also when it was not mounted), or a failure with j->error. */
+int vol_unmount(const struct vol_settings *s, int proc_fd, int (*sleep_fn)(usec_t), struct vol_unmount_job *j);
+/* Frees what the job holds and zeroes it; accepts NULL. */
+void vol_unmount_job_done(struct vol_unmount_job *j);
+/* Returns a new {"command":"umount","ok",...,"holders":[...]} object for an unmount's report, or NULL on ENOMEM. */
+struct json_object *vol_umount_report_to_json(const struct vol_umount_report *rep, bool ok);
+
+/* Where the volume stands, for `tandem-volume status`. */
+struct vol_status {
+        bool known;                     /* the state below was found (print it), whatever the code */
+        char *target;
+        struct vol_device dev;          /* the device, when found */
+        enum vol_mount_state state;
+        bool read_only;
+        char *where;                    /* ELSEWHERE: its mount point; OTHER: the source on target */
+        size_t n_holders;               /* mounted: the processes that hold it */
+        int holders_error;              /* they could not be listed: -errno */
+        char *error;                    /* a failure in words (the device not found, also with known set) */
+};
+
+/* Finds the volume and its state, and when mounted its holders (self
+ * spared). Returns OCF_SUCCESS (mounted), OCF_NOT_RUNNING, or a failure
+ * (OCF_ERR_GENERIC when it is elsewhere or something else is there). */
+int vol_status(const struct vol_settings *s, int proc_fd, pid_t self, struct vol_status *st);
+/* Frees what the status holds and zeroes it; accepts NULL. */
+void vol_status_done(struct vol_status *st);
+/* Returns a new object with the status's fields (device, devname, fstype, mountpoint, state, ...), or NULL on ENOMEM. */
+struct json_object *vol_status_to_json(const struct vol_settings *s, const struct vol_status *st);
+
+/* A monitor at depth 0, 10 or 20, and what it found. */
+struct vol_monitor {
+        int depth;
+        char *target;
+        struct vol_mounted m;
+        const char *note;               /* static: what was skipped (depth 20 on a read-only mount) */
+        char *error;                    /* why it failed, in words */
+};
+
+/* Checks the volume: mounted at the mount point from the right device
+ * (without probing other disks), then by depth a block read with O_DIRECT
+ * (10) and a probe file written and read back (20). Returns OCF_SUCCESS,
+ * OCF_NOT_RUNNING, or a failure with mon->error. */
+int vol_monitor(const struct vol_settings *s, int proc_fd, int depth, struct vol_monitor *mon);
+/* Frees what the monitor holds and zeroes it; accepts NULL. */
+void vol_monitor_done(struct vol_monitor *mon);
+/* Returns a new {"ok":true,"depth",...,"write_test"} object for a monitor that passed, or NULL on ENOMEM. */
+struct json_object *vol_monitor_to_json(const struct vol_monitor *mon);
+
+/* Returns the OCF 1.1 metadata (XML) of the agent volume, with version, as a new string; NULL on ENOMEM. */
+char *vol_agent_metadata(const char *version);

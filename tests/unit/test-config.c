@@ -15,6 +15,7 @@
 
 #include "tandem/config.h"
 #include "tandem/key.h"
+#include "tandem/volspec.h"
 
 #define BASE "[cluster]\nname = erp\nnode = db1\npeer = db2\n"
 
@@ -184,13 +185,16 @@ static const struct bad_case bad[] = {
         { BASE "[volume]\ndevice = ID=5\n", 6, "volume.device", "UUID=, LABEL= or PARTUUID=" },
         { BASE "[volume]\ndevice = UUID=xyz\n", 6, "volume.device", "hex digits and dashes" },
         { BASE "[volume]\ndevice = LABEL=\n", 6, "volume.device", "must be UUID=" },
+        { BASE "[volume]\ndevice = /srv/disk\n", 6, "volume.device", "under /dev/" },
+        { BASE "[volume]\ndevice = /dev/../etc/x\n", 6, "volume.device", "'..'" },
+        { BASE "[volume]\ndevice = /dev/disk/by-label/a b\n", 6, "volume.device", "spaces" },
         { BASE "[volume]\nfstype = auto\n", 6, "volume.fstype", "not auto" },
         { BASE "[volume]\nfstype = Ext4\n", 6, "volume.fstype", "filesystem type" },
         { BASE "[volume]\nmountpoint = /\n", 6, "volume.mountpoint", "other than /" },
         { BASE "[volume]\nmountpoint = srv\n", 6, "volume.mountpoint", "absolute path" },
         { BASE "[volume]\nmountpoint = /srv/../etc\n", 6, "volume.mountpoint", "normalised" },
         { BASE "[volume]\noptions = noatime,,sync\n", 6, "volume.options", "empty option" },
-        { BASE "[volume]\noptions = remount,rw\n", 6, "volume.options", "not filesystem options" },
+        { BASE "[volume]\noptions = noatime,\n", 6, "volume.options", "empty option" },
         { BASE "[volume]\nfsck = sometimes\n", 6, "volume.fsck", "auto, always or never" },
         { BASE "[volume]\nstop_timeout = 2h\n", 6, "volume.stop_timeout", "at most 1h" },
         /* [service] */
@@ -226,6 +230,66 @@ static void test_bad(void **state) {
                 assert_true(found);
                 cfg_group_done(&g);
         }
+}
+
+static unsigned hook_calls;
+
+static bool has_error(const struct cfg_group *g, const char *key, const char *text) {
+        for (size_t i = 0; i < g->n_errors; i++)
+                if (g->errors[i].key && strcmp(g->errors[i].key, key) == 0 && strstr(g->errors[i].message, text))
+                        return true;
+        return false;
+}
+
+static int refuse_all(const char *value, const char **ret_reason) {
+        (void) value;
+        hook_calls++;
+        *ret_reason = "refused by the hook";
+        return -EINVAL;
+}
+
+/* [volume] options: the text checks always; libmount's parser only through
+ * the caller's check_options hook, which a program that never mounts leaves
+ * NULL (and so never loads libmount). */
+static void test_options_hook(void **state) {
+        static const char remount[] = BASE "[volume]\ndevice = /dev/sdb\nfstype = ext4\nmountpoint = /srv\n"
+                                      "options = remount,rw\n";
+        struct cfg_group g = {};
+        (void) state;
+
+        /* without a hook: text checks only */
+        assert_int_equal(cfg_parse_string(remount, "t.conf", NULL, &g), 0);
+        assert_string_equal(g.volume.options, "remount,rw");
+        cfg_group_done(&g);
+
+        /* libmount's check, as tandem-volume and `tandem config` set it */
+        g = (struct cfg_group) { .check_options = volspec_check_options };
+        assert_int_equal(cfg_parse_string(remount, "t.conf", NULL, &g), -EINVAL);
+        assert_int_equal(g.n_errors, 1);
+        assert_int_equal(g.errors[0].line, 9);
+        assert_string_equal(g.errors[0].key, "volume.options");
+        assert_non_null(strstr(g.errors[0].message, "'remount,rw': bind, rbind, move, remount and loop are not"));
+        cfg_group_done(&g);
+        g = (struct cfg_group) { .check_options = volspec_check_options };
+        assert_int_equal(cfg_parse_string(BASE "[volume]\ndevice = /dev/sdb\nfstype = ext4\nmountpoint = /srv\n"
+                                               "options = noatime,context=\"a,b\"\n",
+                                          "t.conf", NULL, &g),
+                         0);
+        assert_string_equal(g.volume.options, "noatime,context=\"a,b\"");
+        cfg_group_done(&g);
+
+        /* the hook's reason is the error's; it is not asked when the text is bad */
+        hook_calls = 0;
+        g = (struct cfg_group) { .check_options = refuse_all };
+        assert_int_equal(cfg_parse_string(BASE "[volume]\noptions = noatime\n", "t.conf", NULL, &g), -EINVAL);
+        assert_int_equal(hook_calls, 1);
+        assert_true(has_error(&g, "volume.options", "'noatime': refused by the hook"));
+        cfg_group_done(&g);
+        g = (struct cfg_group) { .check_options = refuse_all };
+        assert_int_equal(cfg_parse_string(BASE "[volume]\noptions = a,,b\n", "t.conf", NULL, &g), -EINVAL);
+        assert_int_equal(hook_calls, 1);
+        assert_true(has_error(&g, "volume.options", "empty option"));
+        cfg_group_done(&g);
 }
 
 /* Every error in a file is reported, not only the first. */
@@ -355,6 +419,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_unfenced),
                 cmocka_unit_test(test_bad),
+                cmocka_unit_test(test_options_hook),
                 cmocka_unit_test(test_all_errors),
                 cmocka_unit_test(test_lists_and_comments),
                 cmocka_unit_test(test_duration),

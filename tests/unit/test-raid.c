@@ -524,6 +524,264 @@ static void test_transitions(void **state) {
         assert_null(raid_report_find(&cur, "/dev/md9"));
 }
 
+/* ------------------------------------------------------------------ watch */
+
+static struct raid_ctx fixture_ctx(const char *fixture) {
+        char dir[256];
+        snprintf(dir, sizeof dir, MDFIX "%s", fixture);
+        return (struct raid_ctx) { .sysroot_fd = open_root(dir) };
+}
+
+/* One round of `tandem-raid watch` on a fixture; the fixture's fd is closed again. */
+static void round_on(struct raid_watch *w, const char *fixture, char *const *devs, size_t n, struct raid_round *rd) {
+        struct raid_ctx ctx = fixture ? fixture_ctx(fixture) : (struct raid_ctx) { .sysroot_fd = -1 };
+        (void) raid_watch_round(w, &ctx, devs, n, rd);
+        if (ctx.sysroot_fd >= 0)
+                close(ctx.sysroot_fd);
+}
+
+static void test_watch_rounds(void **state) {
+        (void) state;
+        char *md0[] = { "md0" };
+        struct raid_watch w = {};
+        struct raid_round rd;
+
+        /* first round: every device is news */
+        round_on(&w, "clean-raid1", md0, 1, &rd);
+        assert_int_equal(rd.round, 1);
+        assert_int_equal(rd.error, 0);
+        assert_int_equal(rd.n_changes, 1);
+        assert_int_equal(rd.changes[0].before, _HEALTH_INVALID);
+        assert_false(rd.changes[0].gone);
+        assert_true(rd.changed);
+        assert_false(rd.nothing_to_check);
+        assert_false(rd.recovered);
+        assert_string_equal(rd.status, "ok: 1 device");
+        raid_round_done(&rd);
+
+        /* the same again: nothing to say */
+        round_on(&w, "clean-raid1", md0, 1, &rd);
+        assert_int_equal(rd.n_changes, 0);
+        assert_false(rd.changed);
+        raid_round_done(&rd);
+
+        /* ok -> degraded, once */
+        round_on(&w, "faulty", md0, 1, &rd);
+        assert_int_equal(rd.n_changes, 1);
+        assert_int_equal(rd.changes[0].before, HEALTH_OK);
+        assert_int_equal(rd.changes[0].result->health, HEALTH_DEGRADED);
+        assert_true(rd.changed);
+        assert_string_equal(rd.status, "degraded: 1 device; md0 degraded (member loop1 faulty; raid1 clean, 1 of 2 "
+                                       "in sync; degraded (1 missing))");
+        raid_round_done(&rd);
+        round_on(&w, "faulty", md0, 1, &rd);
+        assert_int_equal(rd.n_changes, 0);
+        raid_round_done(&rd);
+
+        /* a check that cannot run: said once, the last report kept */
+        round_on(&w, NULL, md0, 1, &rd);
+        assert_int_equal(rd.error, -EINVAL);
+        assert_true(rd.error_new);
+        assert_null(rd.report);
+        assert_string_equal(rd.status, "cannot check: Invalid argument");
+        raid_round_done(&rd);
+        round_on(&w, NULL, md0, 1, &rd);
+        assert_false(rd.error_new);
+        raid_round_done(&rd);
+        assert_int_equal(w.last.n, 1);
+
+        /* back: every device is news again */
+        round_on(&w, "faulty", md0, 1, &rd);
+        assert_true(rd.recovered);
+        assert_int_equal(rd.n_changes, 1);
+        assert_int_equal(rd.changes[0].before, _HEALTH_INVALID);
+        assert_false(rd.changed); /* the same devices and verdicts as the last report */
+        raid_round_done(&rd);
+
+        /* all devices (none named): md127 found, md0 gone */
+        round_on(&w, "named", NULL, 0, &rd);
+        assert_int_equal(rd.n_changes, 2);
+        assert_string_equal(rd.changes[0].result->device, "/dev/md127");
+        assert_string_equal(rd.changes[1].result->device, "md0");
+        assert_true(rd.changes[1].gone);
+        assert_int_equal(rd.changes[1].before, HEALTH_DEGRADED);
+        assert_true(rd.changed);
+        raid_round_done(&rd);
+
+        /* then nothing at all: said once */
+        round_on(&w, "assemble-incomplete", NULL, 0, &rd);
+        assert_true(rd.nothing_to_check);
+        assert_int_equal(rd.n_changes, 1);
+        assert_true(rd.changes[0].gone);
+        assert_string_equal(rd.status, "nothing to check: 0 devices");
+        raid_round_done(&rd);
+        round_on(&w, "assemble-incomplete", NULL, 0, &rd);
+        assert_false(rd.nothing_to_check);
+        assert_int_equal(rd.n_changes, 0);
+        raid_round_done(&rd);
+        raid_watch_done(&w);
+}
+
+/* ------------------------------------------------------------------ agent */
+
+struct agent_env {
+        char run[64];
+};
+
+static int agent_setup(void **state) {
+        struct agent_env *e = calloc(1, sizeof *e);
+        snprintf(e->run, sizeof e->run, "/tmp/test-raid-run.XXXXXX");
+        if (!mkdtemp(e->run))
+                return -1;
+        *state = e;
+        return 0;
+}
+
+static int agent_teardown(void **state) {
+        struct agent_env *e = *state;
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->run);
+        int r = system(cmd);
+        free(e);
+        return r == 0 ? 0 : -1;
+}
+
+/* Sets up the agent on a fixture; returns the code of init and settle. */
+static int agent_on(struct raid_agent *a, const struct agent_env *e, const char *fixture, const char *devices,
+                    const char *on_degraded, const struct cfg_group *g, char **why) {
+        char root[256];
+        snprintf(root, sizeof root, MDFIX "%s", fixture);
+        const struct raid_agent_params p = {
+                .instance = "r1", .run_dir = e->run, .devices = devices, .sysroot = root,
+                .on_degraded = on_degraded,
+        };
+        int rc = raid_agent_init(a, &p, why);
+        return rc != OCF_SUCCESS ? rc : raid_agent_settle(a, &p, g, why);
+}
+
+/* Runs one action; returns its code, *ret_reason the reason (or NULL). */
+static int agent_act(const struct agent_env *e, const char *fixture, const char *on_degraded, enum ocf_action act,
+                     char **ret_reason, bool *ret_degraded) {
+        struct raid_agent a;
+        struct raid_agent_result res;
+        char *why = NULL;
+        assert_int_equal(agent_on(&a, e, fixture, "md0", on_degraded, NULL, &why), OCF_SUCCESS);
+        assert_null(why);
+        int rc = raid_agent_run(&a, act, &res);
+        if (ret_degraded)
+                *ret_degraded = res.degraded != NULL;
+        *ret_reason = TAKE_PTR(res.reason);
+        raid_agent_result_done(&res);
+        raid_agent_done(&a);
+        return rc;
+}
+
+static bool marker(const struct agent_env *e) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/raid-r1.started", e->run);
+        return access(p, F_OK) == 0;
+}
+
+static void test_agent_actions(void **state) {
+        const struct agent_env *e = *state;
+        char *why = NULL;
+        bool degraded = false;
+
+        assert_int_equal(agent_act(e, "clean-raid1", NULL, OCF_ACTION_MONITOR, &why, NULL), OCF_NOT_RUNNING);
+        assert_int_equal(agent_act(e, "clean-raid1", NULL, OCF_ACTION_STOP, &why, NULL), OCF_SUCCESS);
+        assert_int_equal(agent_act(e, "clean-raid1", NULL, OCF_ACTION_START, &why, &degraded), OCF_SUCCESS);
+        assert_null(why);
+        assert_false(degraded);
+        assert_true(marker(e));
+        assert_int_equal(agent_act(e, "clean-raid1", NULL, OCF_ACTION_START, &why, NULL), OCF_SUCCESS);
+        assert_int_equal(agent_act(e, "clean-raid1", NULL, OCF_ACTION_MONITOR, &why, NULL), OCF_SUCCESS);
+        assert_int_equal(agent_act(e, "faulty", NULL, OCF_ACTION_MONITOR, &why, NULL), OCF_DEGRADED);
+        assert_string_equal(why, "md0 degraded: member loop1 faulty; raid1 clean, 1 of 2 in sync; degraded (1 missing)");
+        free(TAKE_PTR(why));
+        assert_int_equal(agent_act(e, "inactive", NULL, OCF_ACTION_MONITOR, &why, NULL), OCF_ERR_GENERIC);
+        assert_non_null(strstr(why, "md0 failed: array inactive"));
+        free(TAKE_PTR(why));
+        assert_int_equal(agent_act(e, "clean-raid1", NULL, OCF_ACTION_STOP, &why, NULL), OCF_SUCCESS);
+        assert_false(marker(e));
+
+        /* degraded: allowed (and said), or refused without a marker */
+        assert_int_equal(agent_act(e, "faulty", "refuse", OCF_ACTION_START, &why, NULL), OCF_ERR_GENERIC);
+        assert_non_null(strstr(why, "degraded and on_degraded=refuse: md0 degraded: member loop1 faulty"));
+        free(TAKE_PTR(why));
+        assert_false(marker(e));
+        assert_int_equal(agent_act(e, "faulty", "allow", OCF_ACTION_START, &why, &degraded), OCF_SUCCESS);
+        assert_true(degraded);
+        assert_true(marker(e));
+        assert_int_equal(agent_act(e, "faulty", NULL, OCF_ACTION_STOP, &why, NULL), OCF_SUCCESS);
+        assert_int_equal(agent_act(e, "inactive", NULL, OCF_ACTION_START, &why, NULL), OCF_ERR_GENERIC);
+        assert_non_null(strstr(why, "array inactive"));
+        free(TAKE_PTR(why));
+        assert_false(marker(e));
+        assert_int_equal(agent_act(e, "assemble-incomplete", NULL, OCF_ACTION_VALIDATE_ALL, &why, NULL), OCF_SUCCESS);
+}
+
+static void test_agent_settings(void **state) {
+        const struct agent_env *e = *state;
+        struct raid_agent a;
+        char *why = NULL;
+
+        /* the marker names the instance, made safe; it is set even when the rest fails */
+        const struct raid_agent_params clone = { .instance = ".db:0/x", .run_dir = e->run, .group = "g", .config = "c" };
+        assert_int_equal(raid_agent_init(&a, &clone, &why), OCF_ERR_CONFIGURED);
+        assert_string_equal(why, "give group or config, not both");
+        char want[128];
+        snprintf(want, sizeof want, "%s/raid-_db_0_x.started", e->run);
+        assert_string_equal(a.marker, want);
+        /* a stop still stops, a monitor without the marker is not running */
+        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_STOP, OCF_ERR_CONFIGURED, &why), OCF_SUCCESS);
+        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_MONITOR, OCF_ERR_CONFIGURED, &why), OCF_NOT_RUNNING);
+        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_START, OCF_ERR_CONFIGURED, &why), OCF_ERR_CONFIGURED);
+        raid_agent_done(&a);
+        free(TAKE_PTR(why));
+
+        const struct raid_agent_params dflt = {};
+        assert_int_equal(raid_agent_init(&a, &dflt, &why), OCF_SUCCESS);
+        assert_string_equal(a.marker, RAID_RUN_DIR "/raid-default.started");
+        raid_agent_done(&a);
+
+        /* devices: spaces and commas; every one must be a device name */
+        assert_int_equal(agent_on(&a, e, "clean-raid1", " md0, /dev/md/db\t", NULL, NULL, &why), OCF_SUCCESS);
+        assert_int_equal(a.n_check, 2);
+        assert_string_equal(a.check[1], "/dev/md/db");
+        assert_int_equal(a.on_degraded, CFG_ON_DEGRADED_ALLOW);
+        raid_agent_done(&a);
+        assert_int_equal(agent_on(&a, e, "clean-raid1", "md0 /dev/../md0", NULL, NULL, &why), OCF_ERR_CONFIGURED);
+        assert_string_equal(why, "devices: '/dev/../md0' is not a device name");
+        raid_agent_done(&a);
+        free(TAKE_PTR(why));
+        assert_int_equal(agent_on(&a, e, "nonexistent", "md0", NULL, NULL, &why), OCF_ERR_CONFIGURED);
+        assert_string_equal(why, "sysroot: " MDFIX "nonexistent is not a directory");
+        raid_agent_done(&a);
+        free(TAKE_PTR(why));
+
+        /* the config's devices and on_degraded; the parameter overrides it */
+        char *raid[] = { "/dev/md0", NULL };
+        struct cfg_group g = { .raid = { .present = true, .devices = raid, .n_devices = 1,
+                                         .on_degraded = CFG_ON_DEGRADED_REFUSE } };
+        assert_int_equal(agent_on(&a, e, "clean-raid1", NULL, NULL, &g, &why), OCF_SUCCESS);
+        assert_int_equal(a.n_check, 1);
+        assert_ptr_equal(a.check, raid);
+        assert_int_equal(a.on_degraded, CFG_ON_DEGRADED_REFUSE);
+        raid_agent_done(&a);
+        assert_int_equal(agent_on(&a, e, "clean-raid1", NULL, "allow", &g, &why), OCF_SUCCESS);
+        assert_int_equal(a.on_degraded, CFG_ON_DEGRADED_ALLOW);
+        raid_agent_done(&a);
+        assert_int_equal(agent_on(&a, e, "clean-raid1", NULL, "maybe", &g, &why), OCF_ERR_CONFIGURED);
+        assert_string_equal(why, "on_degraded: 'maybe' is not allow or refuse");
+        raid_agent_done(&a);
+        free(TAKE_PTR(why));
+
+        char *m = raid_agent_metadata("9.9");
+        assert_non_null(strstr(m, "<resource-agent name=\"raid\" version=\"9.9\">"));
+        assert_non_null(strstr(m, "<version>1.1</version>"));
+        free(m);
+}
+
 static void test_exit_codes(void **state) {
         (void) state;
         /* tandem-raid(8): 0 ok, 1 unknown, 3 degraded, 4 failed */
@@ -552,6 +810,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_check_dm, scratch_setup, scratch_teardown),
                 cmocka_unit_test(test_dm_two_targets),
                 cmocka_unit_test(test_transitions),
+                cmocka_unit_test(test_watch_rounds),
+                cmocka_unit_test_setup_teardown(test_agent_actions, agent_setup, agent_teardown),
+                cmocka_unit_test_setup_teardown(test_agent_settings, agent_setup, agent_teardown),
                 cmocka_unit_test(test_exit_codes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

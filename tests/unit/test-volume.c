@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
+#include "tandem/ocf.h"
 #include "tandem/volume.h"
 
 #define HOLDERS "tests/fixtures/proc/holders"
@@ -25,73 +27,79 @@
 #define S(lit) lit, sizeof(lit) - 1
 
 static void test_spec(void **state) {
-        struct vol_spec s = { .tag = _VOL_TAG_INVALID };
+        struct volspec s = { .tag = _VOLSPEC_TAG_INVALID };
         const char *why = NULL;
         (void) state;
 
-        assert_int_equal(vol_spec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, &why), 0);
-        assert_int_equal(s.tag, VOL_TAG_UUID);
+        assert_int_equal(volspec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, &why), 0);
+        assert_int_equal(s.tag, VOLSPEC_UUID);
         assert_string_equal(s.value, "3f1c0d2e-aa01-4b5e-9c1d-0123456789ab");
-        assert_int_equal(vol_spec_parse("LABEL=db data", &s, &why), 0);
-        assert_int_equal(s.tag, VOL_TAG_LABEL);
+        assert_int_equal(volspec_parse("LABEL=db data", &s, &why), 0);
+        assert_int_equal(s.tag, VOLSPEC_LABEL);
         assert_string_equal(s.value, "db data");
-        assert_int_equal(vol_spec_parse("PARTUUID=0a1b2c3d-01", &s, &why), 0);
-        assert_int_equal(s.tag, VOL_TAG_PARTUUID);
-        assert_int_equal(vol_spec_parse("/dev/disk/by-id/wwn-0x6001", &s, &why), 0);
-        assert_int_equal(s.tag, VOL_TAG_PATH);
-        assert_string_equal(vol_tag_to_string(VOL_TAG_LABEL), "LABEL");
+        assert_int_equal(volspec_parse("PARTUUID=0a1b2c3d-01", &s, &why), 0);
+        assert_int_equal(s.tag, VOLSPEC_PARTUUID);
+        assert_int_equal(volspec_parse("/dev/disk/by-id/wwn-0x6001", &s, &why), 0);
+        assert_int_equal(s.tag, VOLSPEC_PATH);
+        assert_string_equal(volspec_tag_to_string(VOLSPEC_LABEL), "LABEL");
 
-        s.tag = VOL_TAG_LABEL;
+        s.tag = VOLSPEC_LABEL;
         why = NULL;
-        assert_int_equal(vol_spec_parse("LABEL=", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("LABEL=", &s, &why), -EINVAL);
         assert_non_null(why);
-        assert_int_equal(vol_spec_parse("TYPE=ext4", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("UUID=not-hex!", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("/etc/passwd", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("/dev/", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("/dev/../etc/x", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("LABEL=a\nb", &s, &why), -EINVAL);
-        assert_int_equal(vol_spec_parse("sdb1", &s, &why), -EINVAL);
-        assert_int_equal(s.tag, VOL_TAG_LABEL); /* untouched */
+        assert_int_equal(volspec_parse("TYPE=ext4", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("UUID=not-hex!", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("/etc/passwd", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("/dev/", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("/dev/../etc/x", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("LABEL=a\nb", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("sdb1", &s, &why), -EINVAL);
+        /* a path by the rules of every device path (devspec_parse()) */
+        assert_int_equal(volspec_parse("/dev/disk/by-label/db data", &s, &why), -EINVAL);
+        assert_non_null(strstr(why, "spaces"));
+        assert_int_equal(volspec_parse("/dev/sdb/..", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("/dev/sdb/", &s, &why), -EINVAL);
+        assert_int_equal(volspec_parse("/etc/passwd", &s, &why), -EINVAL);
+        assert_non_null(strstr(why, "under /dev/"));
+        char longpath[5000];
+        memset(longpath, 'a', sizeof longpath - 1);
+        longpath[sizeof longpath - 1] = '\0';
+        memcpy(longpath, "/dev/", 5);
+        assert_int_equal(volspec_parse(longpath, &s, &why), -EINVAL);
+        assert_int_equal(s.tag, VOLSPEC_LABEL); /* untouched */
+}
+
+/* Each of good passes check; each of bad is refused with a reason. */
+static void want_checked(int (*check)(const char *, const char **), const char *const *good,
+                         const char *const *bad) {
+        for (; *good; good++)
+                if (check(*good, NULL) != 0)
+                        fail_msg("'%s' refused", *good);
+        for (; *bad; bad++) {
+                const char *why = NULL;
+                if (check(*bad, &why) != -EINVAL || !why)
+                        fail_msg("'%s' not refused with a reason", *bad);
+        }
 }
 
 static void test_checks(void **state) {
-        const char *why = NULL;
         (void) state;
 
-        assert_int_equal(vol_check_fstype("ext4", &why), 0);
-        assert_int_equal(vol_check_fstype("xfs", &why), 0);
-        assert_int_equal(vol_check_fstype("auto", &why), -EINVAL);
-        assert_non_null(why);
-        assert_int_equal(vol_check_fstype("", &why), -EINVAL);
-        assert_int_equal(vol_check_fstype("ext4,xfs", &why), -EINVAL);
-        assert_int_equal(vol_check_fstype("EXT4", &why), -EINVAL);
-
-        assert_int_equal(vol_check_mountpoint("/srv/db", &why), 0);
-        assert_int_equal(vol_check_mountpoint("/", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("srv/db", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv/db/", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv//db", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv/../db", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv/db/..", &why), -EINVAL);
-        assert_int_equal(vol_check_mountpoint("/srv/./db", &why), -EINVAL);
-
-        assert_int_equal(vol_check_options("defaults", &why), 0);
-        assert_int_equal(vol_check_options("noatime,data=ordered", &why), 0);
-        assert_int_equal(vol_check_options("ro", &why), 0);
-        assert_int_equal(vol_check_options("context=\"system_u:object_r:tmp_t:s0\",noatime", &why), 0);
-        why = NULL;
-        assert_int_equal(vol_check_options("noatime,bind", &why), -EINVAL);
-        assert_non_null(why);
-        assert_int_equal(vol_check_options("remount,ro", &why), -EINVAL);
-        assert_int_equal(vol_check_options("loop", &why), -EINVAL);
-        assert_int_equal(vol_check_options("noatime,,ro", &why), -EINVAL);
-        assert_int_equal(vol_check_options(",ro", &why), -EINVAL);
-        assert_int_equal(vol_check_options("ro,", &why), -EINVAL);
-        assert_int_equal(vol_check_options("", &why), -EINVAL);
-        assert_int_equal(vol_check_options("a\tb", &why), -EINVAL);
-        /* "bindx" is not "bind" */
-        assert_int_equal(vol_check_options("bindx", &why), 0);
+        want_checked(volspec_check_fstype, (const char *const[]) { "ext4", "xfs", "fuse.sshfs", NULL },
+                     (const char *const[]) { "auto", "", "ext4,xfs", "EXT4", NULL });
+        want_checked(volspec_check_mountpoint, (const char *const[]) { "/srv/db", "/srv/.db", NULL },
+                     (const char *const[]) { "/", "srv/db", "/srv/db/", "/srv//db", "/srv/../db", "/srv/db/..",
+                                             "/srv/./db", "/srv/\tdb", NULL });
+        /* as text: empty options and control characters, nothing else */
+        want_checked(volspec_check_options_text, (const char *const[]) { "defaults", "remount,ro", "\"a,b", NULL },
+                     (const char *const[]) { "", ",ro", "ro,", "noatime,,ro", "a\tb", NULL });
+        /* fully: libmount's parser, and bind, rbind, move, remount and loop refused */
+        want_checked(volspec_check_options,
+                     (const char *const[]) { "defaults", "noatime,data=ordered", "ro", "bindx",
+                                             "context=\"system_u:object_r:tmp_t:s0\",noatime", "context=\"a,bind\"",
+                                             NULL },
+                     (const char *const[]) { "noatime,bind", "remount,ro", "loop", "rbind", "move", "noatime,,ro",
+                                             ",ro", "ro,", "", "a\tb", NULL });
 }
 
 static void test_fsck_classify(void **state) {
@@ -515,30 +523,30 @@ static void test_mount_top(void **state) {
 static void test_device_has_tag(void **state) {
         struct vol_device d = { .fstype = (char *) "ext4", .uuid = (char *) "3f1c0d2e-aa01-4b5e-9c1d-0123456789ab",
                                 .label = (char *) "dbdata", .partuuid = (char *) "0a1b2c3d-01" };
-        struct vol_spec s;
+        struct volspec s;
         (void) state;
 
-        assert_int_equal(vol_spec_parse("LABEL=dbdata", &s, NULL), 0);
+        assert_int_equal(volspec_parse("LABEL=dbdata", &s, NULL), 0);
         assert_true(vol_device_has_tag(&s, &d));
-        assert_int_equal(vol_spec_parse("LABEL=dbdat", &s, NULL), 0);
+        assert_int_equal(volspec_parse("LABEL=dbdat", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
-        assert_int_equal(vol_spec_parse("LABEL=DBDATA", &s, NULL), 0);
+        assert_int_equal(volspec_parse("LABEL=DBDATA", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));   /* exact, as blkid's tag search */
-        assert_int_equal(vol_spec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
+        assert_int_equal(volspec_parse("UUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
         assert_true(vol_device_has_tag(&s, &d));
-        assert_int_equal(vol_spec_parse("PARTUUID=0a1b2c3d-01", &s, NULL), 0);
+        assert_int_equal(volspec_parse("PARTUUID=0a1b2c3d-01", &s, NULL), 0);
         assert_true(vol_device_has_tag(&s, &d));
         /* a PARTUUID is not a filesystem UUID, nor the other way round */
-        assert_int_equal(vol_spec_parse("PARTUUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
+        assert_int_equal(volspec_parse("PARTUUID=3f1c0d2e-aa01-4b5e-9c1d-0123456789ab", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
-        assert_int_equal(vol_spec_parse("UUID=0a1b2c3d-01", &s, NULL), 0);
+        assert_int_equal(volspec_parse("UUID=0a1b2c3d-01", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
         /* a path names no tag */
-        assert_int_equal(vol_spec_parse("/dev/sdb1", &s, NULL), 0);
+        assert_int_equal(volspec_parse("/dev/sdb1", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
         /* a filesystem without a label */
         d.label = NULL;
-        assert_int_equal(vol_spec_parse("LABEL=dbdata", &s, NULL), 0);
+        assert_int_equal(volspec_parse("LABEL=dbdata", &s, NULL), 0);
         assert_false(vol_device_has_tag(&s, &d));
         assert_false(vol_device_has_tag(NULL, &d));
         assert_false(vol_device_has_tag(&s, NULL));
@@ -701,6 +709,216 @@ static void test_identify_no_device(void **state) {
         assert_string_equal(d.devname, "untouched");
 }
 
+/* ---------------------------------------------------- the commands' library */
+
+static void test_settle(void **state) {
+        struct vol_settings s = { .device = "untouched" };
+        struct vol_overrides o = { .device = "LABEL=db", .fstype = "ext4", .mountpoint = "/srv/db" };
+        char *why = NULL;
+        int depth = -1;
+        (void) state;
+
+        assert_int_equal(vol_settle(NULL, &o, false, &s, &why), OCF_SUCCESS);
+        assert_null(why);
+        assert_string_equal(s.device, "LABEL=db");
+        assert_string_equal(s.options, "defaults");
+        assert_int_equal(s.fsck, CFG_FSCK_AUTO);
+        assert_true(s.stop_timeout == 30 * USEC_PER_SEC);
+        assert_false(s.force);
+
+        /* the group's [volume], and the overrides over it */
+        struct cfg_group g = { .volume = { .present = true, .device = "UUID=0a1b", .fstype = "xfs",
+                                           .mountpoint = "/srv/x", .options = "noatime", .fsck = CFG_FSCK_NEVER,
+                                           .stop_timeout = 5 * USEC_PER_SEC } };
+        struct vol_overrides none = {};
+        assert_int_equal(vol_settle(&g, &none, false, &s, &why), OCF_SUCCESS);
+        assert_string_equal(s.device, "UUID=0a1b");
+        assert_string_equal(s.options, "noatime");
+        assert_int_equal(s.fsck, CFG_FSCK_NEVER);
+        assert_true(s.stop_timeout == 5 * USEC_PER_SEC);
+        struct vol_overrides some = { .fstype = "ext4", .fsck = "always", .stop_timeout = "1m", .force = true };
+        assert_int_equal(vol_settle(&g, &some, false, &s, &why), OCF_SUCCESS);
+        assert_string_equal(s.fstype, "ext4");
+        assert_int_equal(s.fsck, CFG_FSCK_ALWAYS);
+        assert_true(s.stop_timeout == 60 * USEC_PER_SEC);
+        assert_true(s.force);
+
+        /* refusals name the setting; *ret stays as it was */
+        static const struct {
+                struct vol_overrides o;
+                bool ocf;
+                const char *why;
+        } bad[] = {
+                { { .fstype = "ext4", .mountpoint = "/srv/db" }, false,
+                  "the volume needs a device, an fstype and a mountpoint ([volume] or --device, --fstype, --mountpoint)" },
+                { { .fstype = "ext4", .mountpoint = "/srv/db" }, true,
+                  "the volume needs a device, an fstype and a mountpoint (OCF_RESKEY_device, fstype, mountpoint)" },
+                { { .device = "UUID=xyz", .fstype = "ext4", .mountpoint = "/srv/db" }, false, "device 'UUID=xyz': a UUID is hex digits and dashes" },
+                { { .device = "/dev/a b", .fstype = "ext4", .mountpoint = "/srv/db" }, false, "device '/dev/a b': a device path must not contain spaces" },
+                { { .device = "LABEL=db", .fstype = "auto", .mountpoint = "/srv/db" }, false, "fstype 'auto': must be a filesystem type" },
+                { { .device = "LABEL=db", .fstype = "ext4", .mountpoint = "/srv/" }, false, "mountpoint '/srv/': must be a normalised path" },
+                { { .device = "LABEL=db", .fstype = "ext4", .mountpoint = "/srv/db", .options = "noatime,remount" }, false,
+                  "options 'noatime,remount': bind, rbind, move, remount and loop are not filesystem options" },
+                { { .device = "LABEL=db", .fstype = "ext4", .mountpoint = "/srv/db", .fsck = "sometimes" }, false,
+                  "fsck 'sometimes': must be auto, always or never" },
+                { { .device = "LABEL=db", .fstype = "ext4", .mountpoint = "/srv/db", .stop_timeout = "2h" }, false,
+                  "stop_timeout '2h': must be a duration up to 1h, e.g. 30s" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                s.device = "untouched";
+                assert_int_equal(vol_settle(NULL, &bad[i].o, bad[i].ocf, &s, &why), OCF_ERR_CONFIGURED);
+                if (!why || strncmp(why, bad[i].why, strlen(bad[i].why)) != 0)
+                        fail_msg("case %zu: \"%s\", want \"%s...\"", i, why, bad[i].why);
+                assert_string_equal(s.device, "untouched");
+                free(why);
+                why = NULL;
+        }
+
+        assert_int_equal(vol_parse_depth("20", &depth), 0);
+        assert_int_equal(depth, 20);
+        assert_int_equal(vol_parse_depth("5", &depth), -EINVAL);
+        assert_int_equal(vol_parse_depth("010", &depth), -EINVAL);
+        assert_int_equal(depth, 20);
+}
+
+/* The commands where the mount point and the mount table decide: no real
+ * disk is probed, and no device of that label exists. */
+static void test_commands_no_device(void **state) {
+        char dir[] = "/tmp/tandem-test-vcmd.XXXXXX", mp[64], link[64], none[64], info[512];
+        struct vol_mount_job mj;
+        struct vol_unmount_job uj;
+        struct vol_status st;
+        struct vol_monitor mon;
+        struct fake_proc p;
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(mp, sizeof mp, "%s/mp", dir);
+        snprintf(link, sizeof link, "%s/link", dir);
+        snprintf(none, sizeof none, "%s/none", dir);
+        assert_int_equal(mkdir(mp, 0755), 0);
+        assert_int_equal(symlink(mp, link), 0);
+        fake_proc(&p, "22 1 0:30 / / rw,relatime shared:1 - overlay overlay rw\n");
+        struct vol_settings s = { .device = "LABEL=tandem-unit-none", .fstype = "ext4", .options = "defaults" };
+
+        /* no mount point: nothing can be mounted there */
+        s.mountpoint = none;
+        assert_int_equal(vol_unmount(&s, p.fd, NULL, &uj), OCF_SUCCESS);
+        assert_true(uj.no_mountpoint);
+        assert_null(uj.error);
+        vol_unmount_job_done(&uj);
+        assert_int_equal(vol_status(&s, p.fd, getpid(), &st), OCF_NOT_RUNNING);
+        assert_true(st.known);
+        assert_int_equal(st.state, VOL_MOUNT_NONE);
+        vol_status_done(&st);
+        assert_int_equal(vol_monitor(&s, p.fd, 0, &mon), OCF_NOT_RUNNING);
+        vol_monitor_done(&mon);
+        assert_int_equal(vol_mount_prepare(&s, p.fd, &mj), OCF_ERR_INSTALLED);
+        assert_non_null(strstr(mj.error, "does not exist; create it on both nodes"));
+        vol_mount_job_done(&mj);
+
+        /* a symlink is refused by every command */
+        s.mountpoint = link;
+        assert_int_equal(vol_mount_prepare(&s, p.fd, &mj), OCF_ERR_CONFIGURED);
+        assert_non_null(strstr(mj.error, "is a symbolic link"));
+        vol_mount_job_done(&mj);
+        assert_int_equal(vol_unmount(&s, p.fd, NULL, &uj), OCF_ERR_CONFIGURED);
+        vol_unmount_job_done(&uj);
+        assert_int_equal(vol_status(&s, p.fd, getpid(), &st), OCF_ERR_CONFIGURED);
+        assert_false(st.known);
+        vol_status_done(&st);
+        assert_int_equal(vol_monitor(&s, p.fd, 0, &mon), OCF_ERR_CONFIGURED);
+        vol_monitor_done(&mon);
+
+        /* no such device, nothing mounted: stop and status succeed, saying why */
+        s.mountpoint = mp;
+        assert_int_equal(vol_mount_prepare(&s, p.fd, &mj), OCF_ERR_INSTALLED);
+        assert_non_null(mj.error);
+        vol_mount_job_done(&mj);
+        assert_int_equal(vol_unmount(&s, p.fd, NULL, &uj), OCF_SUCCESS);
+        assert_true(uj.nothing_mounted);
+        assert_non_null(uj.error);
+        assert_false(uj.have_report);
+        vol_unmount_job_done(&uj);
+        assert_int_equal(vol_status(&s, p.fd, getpid(), &st), OCF_NOT_RUNNING);
+        assert_true(st.known);
+        assert_non_null(st.error);
+        assert_null(st.dev.devname);
+        vol_status_done(&st);
+        fake_proc_done(&p);
+
+        /* another filesystem on the mount point */
+        snprintf(info, sizeof info,
+                 "22 1 0:30 / / rw,relatime shared:1 - overlay overlay rw\n"
+                 "31 22 0:40 / %s rw,relatime shared:6 - tmpfs tandem-tmp rw\n", mp);
+        fake_proc(&p, info);
+        assert_int_equal(vol_monitor(&s, p.fd, 20, &mon), OCF_ERR_GENERIC);
+        assert_non_null(strstr(mon.error, "another filesystem (tandem-tmp) is mounted at"));
+        vol_monitor_done(&mon);
+        assert_int_equal(vol_unmount(&s, p.fd, NULL, &uj), OCF_ERR_GENERIC);
+        assert_false(uj.nothing_mounted);
+        assert_non_null(uj.error);
+        vol_unmount_job_done(&uj);
+        fake_proc_done(&p);
+
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(rmdir(mp), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
+static const char *jstr(struct json_object *o, const char *k) {
+        struct json_object *v = NULL;
+        if (!json_object_object_get_ex(o, k, &v))
+                fail_msg("no \"%s\" in %s", k, json_object_to_json_string(o));
+        return v ? json_object_get_string(v) : NULL;
+}
+
+static void test_command_json(void **state) {
+        struct vol_holder h[] = {
+                { .pid = 42, .comm = "postgres", .why = VOL_HELD_CWD | VOL_HELD_FD, .ended = VOL_ENDED_TERM },
+                { .pid = 1, .comm = "systemd", .why = VOL_HELD_MAP, .spared = true },
+        };
+        struct vol_umount_report rep = { .holders = h, .n_holders = 2, .reason = "busy" };
+        (void) state;
+
+        struct json_object *o = vol_umount_report_to_json(&rep, false);
+        assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                            "{\"command\":\"umount\",\"ok\":false,\"unmounted\":false,\"error\":\"busy\",\"holders\":["
+                            "{\"pid\":42,\"comm\":\"postgres\",\"held_by\":\"cwd, open file\",\"spared\":false,\"ended\":\"TERM\"},"
+                            "{\"pid\":1,\"comm\":\"systemd\",\"held_by\":\"memory map\",\"spared\":true,\"ended\":\"no\"}]}");
+        json_object_put(o);
+
+        const struct vol_settings s = { .device = "LABEL=db", .mountpoint = "/srv/db" };
+        struct vol_status st = { .known = true, .state = VOL_MOUNT_ELSEWHERE, .where = "/mnt",
+                                 .dev = { .devname = "/dev/loop3", .fstype = "ext4" } };
+        o = vol_status_to_json(&s, &st);
+        assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                            "{\"device\":\"LABEL=db\",\"devname\":\"/dev/loop3\",\"fstype\":\"ext4\","
+                            "\"mountpoint\":\"/srv/db\",\"state\":\"elsewhere\",\"mounted\":false,"
+                            "\"read_only\":false,\"where\":\"/mnt\",\"holders\":0}");
+        json_object_put(o);
+        st = (struct vol_status) { .known = true, .state = VOL_MOUNT_NONE };
+        o = vol_status_to_json(&s, &st);
+        assert_null(jstr(o, "devname"));
+        assert_string_equal(jstr(o, "state"), "not-mounted");
+        json_object_put(o);
+
+        struct vol_monitor mon = { .depth = 20, .note = "skipped", .m = { .read_only = true } };
+        o = vol_monitor_to_json(&mon);
+        assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                            "{\"ok\":true,\"depth\":20,\"read_only\":true,\"write_test\":\"skipped-read-only\"}");
+        json_object_put(o);
+        mon = (struct vol_monitor) { .depth = 10 };
+        o = vol_monitor_to_json(&mon);
+        assert_string_equal(jstr(o, "write_test"), "not-run");
+        json_object_put(o);
+
+        char *m = vol_agent_metadata("9.9");
+        assert_non_null(strstr(m, "<resource-agent name=\"volume\" version=\"9.9\">"));
+        assert_non_null(strstr(m, "<parameter name=\"device\" unique=\"1\" required=\"1\">"));
+        free(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_spec),
@@ -721,6 +939,9 @@ int main(void) {
                 cmocka_unit_test(test_uevent_devname),
                 cmocka_unit_test(test_mounted),
                 cmocka_unit_test(test_identify_no_device),
+                cmocka_unit_test(test_settle),
+                cmocka_unit_test(test_commands_no_device),
+                cmocka_unit_test(test_command_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
