@@ -23,6 +23,7 @@
 #include "tandem/key.h"
 #include "tandem/msgid.h"
 #include "tandem/util.h"
+#include "tandem/volspec.h"
 #include "tandem/volume.h"
 
 static void usage(FILE *f) {
@@ -95,7 +96,8 @@ static int only_opts(const struct admin *a, const char *cmd, bool force, bool ti
 
 static int cmd_config(const struct admin *a, int argc, char **argv) {
         const struct cli_common *c = &a->common;
-        struct cfg_group g = {};
+        /* The checker checks the volume's mount options with libmount too. */
+        struct cfg_group g = { .check_options = volspec_check_options };
         int r;
 
         if (only_opts(a, "config", false, false, false) < 0)

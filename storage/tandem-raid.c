@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tandem/cli.h"
 #include "tandem/ocf.h"
 #include "tandem/raid.h"
+#include "tandem/sd-lazy.h"
 
 /* Exit codes beyond the shared ones (documented in tandem-raid(8)); the same
  * numbers as tandem-fence's where the meaning is alike. */
@@ -254,7 +254,7 @@ static int cmd_watch(const struct opts *o, char *const *args, size_t n_args) {
                 if (!rd.error && o->common.json && rd.changed)
                         (void) print_json(rd.report, false);
                 log_debug("round %u: %s", rd.round, rd.status);
-                (void) sd_notifyf(0, "%sWATCHDOG=1\nSTATUS=%s", rd.round == 1 ? "READY=1\n" : "", rd.status);
+                (void) sdl_notifyf("%sWATCHDOG=1\nSTATUS=%s", rd.round == 1 ? "READY=1\n" : "", rd.status);
                 raid_round_done(&rd);
 
                 struct timespec ts = { .tv_sec = (time_t) (interval / USEC_PER_SEC),
@@ -272,7 +272,7 @@ static int cmd_watch(const struct opts *o, char *const *args, size_t n_args) {
                 if (sig > 0)
                         break;
         }
-        (void) sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+        (void) sdl_notify("STOPPING=1\nSTATUS=stopping");
         log_info("%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
         raid_watch_done(&w);
         setup_done(&s);
