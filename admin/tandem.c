@@ -381,7 +381,7 @@ static int run_group(const struct admin *a, const char *cmd, int (*fn)(const str
                 .event = on_event,
                 /* I3: the holder's heartbeat is watched for two watch
                  * intervals and a command timeout before it is fenced. */
-                .peer_wait = 2 * g.fence.watch_interval + g.fence.timeout,
+                .peer_wait = g.fence.takeover_wait,
                 .sleep = sleep_usec,
         };
         if (fn(&run, &rep) < 0) {

@@ -335,9 +335,11 @@ static int preempt_one(struct fence *f, struct pr_dev *d, uint64_t victim, bool 
                 return fail(f, d, r, &st, abort ? "PREEMPT AND ABORT" : "PREEMPT");
         if (abort)
                 step(f, d, 0, false, "preempted %s with PREEMPT AND ABORT", key_format(victim, vb));
-        else
+        else {
                 step(f, d, 0, true, "preempted %s with PREEMPT: the target refused PREEMPT AND ABORT, so "
                      "commands the peer already queued were not aborted", key_format(victim, vb));
+                f->unaborted = true;
+        }
         return 0;
 }
 
@@ -362,6 +364,17 @@ static int takeover_snapshot(struct fence *f, struct pr_reservation *start, uint
                 }
         }
         return 0;
+}
+
+/* M5: after a PREEMPT without abort, wait f->drain before success is
+ * reported, so that whatever the victim had queued has landed or failed
+ * before the volume is trusted. */
+static void drain(struct fence *f) {
+        if (!f->unaborted || f->drain == 0)
+                return;
+        step(f, NULL, 0, true, "waiting %.1fs (drain) before the volume may be trusted: the victim's queued "
+             "writes were not aborted", (double) f->drain / USEC_PER_SEC);
+        (f->sleep ? f->sleep : sleep_usec)(f->drain);
 }
 
 /* Watches the generation and the holder of the first device the peer holds
@@ -531,6 +544,8 @@ int fence_takeover(struct fence *f, uint64_t peer_key, const struct fence_takeov
                 bool preempted = start[i].held && start[i].key == peer_key && peer_key != 0;
                 r = verify(f, f->devs[i], preempted ? peer_key : 0);
         }
+        if (r == 0)
+                drain(f);
 out:
         free(start);
         free(again);
@@ -653,7 +668,10 @@ static int preempt_verified(struct fence *f, struct pr_dev *d, const void *arg) 
 }
 
 int fence_preempt(struct fence *f, uint64_t victim) {
-        return for_each_bound(f, preempt_verified, &victim, true);
+        int r = for_each_bound(f, preempt_verified, &victim, true);
+        if (r == 0)
+                drain(f);
+        return r;
 }
 
 /* Removes our key from every nexus, and reads back that it is gone. Where a

@@ -297,7 +297,10 @@ static int open_fence(const struct target *t, uint64_t key, struct fence *f) {
                 for (size_t i = 0; i < f->report.n; i++)
                         log_error("devices: %s: %s", f->report.steps[i].device, f->report.steps[i].action ?: "");
                 fence_done(f);
+                return r;
         }
+        /* M5: after a PREEMPT without abort, off waits the group's drain. */
+        f->drain = t->g && t->g->fence.present ? t->g->fence.drain : 5 * USEC_PER_SEC;
         return r;
 }
 

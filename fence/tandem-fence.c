@@ -452,13 +452,13 @@ int main(int argc, char **argv) {
                 free(o.devices);
                 return EXIT_FAILED;
         }
+        f.drain = have_cfg ? g.fence.drain : 5 * USEC_PER_SEC;
 
         if (strcmp(cmd, "status") == 0)
                 ret = cmd_status(&f, have_cfg ? &g : NULL, peer, o.common.json);
         else if (strcmp(cmd, "watch") == 0)
                 ret = cmd_watch(&f, &oa, have_cfg ? g.fence.watch_interval : 2 * USEC_PER_SEC,
-                                /* grace: as long as the peer's takeover waits */
-                                2 * (have_cfg ? g.fence.watch_interval : 2 * USEC_PER_SEC) + oa.timeout,
+                                have_cfg ? g.fence.grace : 2 * 2 * USEC_PER_SEC + oa.timeout,
                                 watch_target(&o.common, have_cfg ? g.path : NULL));
         else if (strcmp(cmd, "check") == 0)
                 ret = cmd_check(&f, o.common.json);
@@ -478,7 +478,7 @@ int main(int argc, char **argv) {
                                 /* I3: a holder is fenced only once its heartbeat has
                                  * been still for two watch intervals and a command
                                  * timeout; --force (an admin who knows) skips that. */
-                                .peer_wait = o.force ? 0 : 2 * interval + timeout,
+                                .peer_wait = o.force ? 0 : have_cfg ? g.fence.takeover_wait : 2 * interval + timeout,
                                 .peer_poll = interval / 2,
                                 .sleep = sleep_usec,
 #ifdef TANDEM_TEST_HOOKS

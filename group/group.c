@@ -23,6 +23,7 @@ int group_fence_open(const struct cfg_group *g, struct fence *f, char **ret_reas
         }
         r = fence_open(f, g->fence.devices, g->fence.n_devices, &oa, g->fence.key, g->fence.type,
                        g->fence.aptpl ? PR_FLAG_APTPL : 0);
+        f->drain = g->fence.drain;
         if (r < 0) {
                 /* The report names the device and why it could not be used. */
                 const struct fence_step *s0 = f->report.n > 0 ? &f->report.steps[0] : NULL;

@@ -67,6 +67,14 @@ void cfg_group_print(FILE *out, const struct cfg_group *g) {
                 print_kv(out, "aptpl", g->fence.aptpl ? "yes" : "no", NULL);
                 print_kv(out, "timeout", cfg_format_duration(g->fence.timeout, buf, sizeof buf), NULL);
                 print_kv(out, "watch_interval", cfg_format_duration(g->fence.watch_interval, buf, sizeof buf), NULL);
+                print_kv(out, "takeover_wait", cfg_format_duration(g->fence.takeover_wait, buf, sizeof buf),
+                         src_note(g->fence.takeover_wait_source == CFG_SOURCE_DERIVED ? CFG_SOURCE_DEFAULT : CFG_SOURCE_FILE,
+                                  "auto: 2 x watch_interval + timeout"));
+                print_kv(out, "grace", cfg_format_duration(g->fence.grace, buf, sizeof buf),
+                         src_note(g->fence.grace_source == CFG_SOURCE_DERIVED ? CFG_SOURCE_DEFAULT : CFG_SOURCE_FILE,
+                                  "auto: 2 x watch_interval + timeout"));
+                print_kv(out, "drain", cfg_format_duration(g->fence.drain, buf, sizeof buf), NULL);
+                print_kv(out, "on_fenced", cfg_on_fenced_to_string(g->fence.on_fenced), NULL);
         }
         if (g->raid.present) {
                 fprintf(out, "\n[raid]\n");
@@ -149,6 +157,10 @@ struct json_object *cfg_group_json(const struct cfg_group *g, bool valid) {
                 json_object_object_add(s, "aptpl", json_object_new_boolean(g->fence.aptpl));
                 add_duration(s, "timeout", g->fence.timeout);
                 add_duration(s, "watch_interval", g->fence.watch_interval);
+                add_duration(s, "takeover_wait", g->fence.takeover_wait);
+                add_duration(s, "grace", g->fence.grace);
+                add_duration(s, "drain", g->fence.drain);
+                add_str(s, "on_fenced", cfg_on_fenced_to_string(g->fence.on_fenced));
                 json_object_object_add(o, "fence", s);
         }
         if (g->raid.present) {

@@ -24,6 +24,7 @@
 #define DEFAULT_FENCE_TIMEOUT (10 * USEC_PER_SEC)
 #define DEFAULT_WATCH_INTERVAL (2 * USEC_PER_SEC)
 #define DEFAULT_STOP_TIMEOUT (30 * USEC_PER_SEC)
+#define DEFAULT_DRAIN (5 * USEC_PER_SEC)
 #define NAME_MAX_LEN 64
 #define IFNAME_MAX_LEN 15 /* IFNAMSIZ - 1 */
 
@@ -246,6 +247,39 @@ static int p_watch_interval(struct pctx *c, const char *v, void *field, const ch
                            "must be between 100ms and 1h");
 }
 
+/* takeover_wait, grace: "auto" (2 x watch_interval + timeout, set once the
+ * whole file is read) or a duration. */
+static int p_auto_duration(struct pctx *c, const char *v, void *field, const char **reason) {
+        struct cfg_group *g = c->g;
+        enum cfg_source *src = field == &g->fence.takeover_wait ? &g->fence.takeover_wait_source
+                                                                 : &g->fence.grace_source;
+        if (strcmp(v, "auto") == 0) {
+                *src = CFG_SOURCE_DERIVED;
+                return 0;
+        }
+        int r = duration_in(v, field, 0, 3600 * USEC_PER_SEC, reason,
+                            "must be 'auto' or a duration of at most 1h");
+        if (r == 0)
+                *src = CFG_SOURCE_FILE;
+        return r;
+}
+
+static int p_drain(struct pctx *c, const char *v, void *field, const char **reason) {
+        (void) c;
+        return duration_in(v, field, 0, 600 * USEC_PER_SEC, reason, "must be at most 10m");
+}
+
+static int p_on_fenced(struct pctx *c, const char *v, void *field, const char **reason) {
+        (void) c;
+        for (int i = 0; i < _CFG_ON_FENCED_MAX; i++)
+                if (strcmp(v, cfg_on_fenced_to_string(i)) == 0) {
+                        *(enum cfg_on_fenced *) field = i;
+                        return 0;
+                }
+        *reason = "must be stop or reboot";
+        return -EINVAL;
+}
+
 static int p_stop_timeout(struct pctx *c, const char *v, void *field, const char **reason) {
         (void) c;
         return duration_in(v, field, 0, 3600 * USEC_PER_SEC, reason, "must be at most 1h");
@@ -389,6 +423,10 @@ static const struct key_def keys[] = {
         { "fence", "aptpl", p_bool, F(fence.aptpl), false },
         { "fence", "timeout", p_fence_timeout, F(fence.timeout), false },
         { "fence", "watch_interval", p_watch_interval, F(fence.watch_interval), false },
+        { "fence", "takeover_wait", p_auto_duration, F(fence.takeover_wait), false },
+        { "fence", "grace", p_auto_duration, F(fence.grace), false },
+        { "fence", "drain", p_drain, F(fence.drain), false },
+        { "fence", "on_fenced", p_on_fenced, F(fence.on_fenced), false },
         { "raid", "devices", p_raid_devices, F(raid.devices), true },
         { "raid", "on_degraded", p_on_degraded, F(raid.on_degraded), false },
         { "volume", "device", p_volume_device, F(volume.device), false },
@@ -606,6 +644,12 @@ static void check_group(struct pctx *c, const char *hostname) {
                         c->oom = 1;
         }
 
+        /* I3 and I4: a takeover watches a holder's heartbeat, and the watch
+         * tolerates a silent device, for two heartbeats and one command. */
+        if (g->fence.takeover_wait_source == CFG_SOURCE_DERIVED)
+                g->fence.takeover_wait = 2 * g->fence.watch_interval + g->fence.timeout;
+        if (g->fence.grace_source == CFG_SOURCE_DERIVED)
+                g->fence.grace = 2 * g->fence.watch_interval + g->fence.timeout;
         g->fence.present = c->section_line[1] != 0;
         if (g->fence.present) {
                 if (g->fence.n_devices == 0 && key_line_of(c, "fence", "devices") == 0)
@@ -677,6 +721,10 @@ int cfg_parse_string(const char *text, const char *path, const char *hostname, s
         g->fence.peer_key_source = CFG_SOURCE_DERIVED;
         g->fence.timeout = DEFAULT_FENCE_TIMEOUT;
         g->fence.watch_interval = DEFAULT_WATCH_INTERVAL;
+        g->fence.takeover_wait_source = CFG_SOURCE_DERIVED;
+        g->fence.grace_source = CFG_SOURCE_DERIVED;
+        g->fence.drain = DEFAULT_DRAIN;
+        g->fence.on_fenced = CFG_ON_FENCED_STOP;
         g->raid.on_degraded = CFG_ON_DEGRADED_ALLOW;
         g->volume.fsck = CFG_FSCK_AUTO;
         g->volume.stop_timeout = DEFAULT_STOP_TIMEOUT;
@@ -804,6 +852,11 @@ const char *cfg_fsck_to_string(enum cfg_fsck f) {
 const char *cfg_on_degraded_to_string(enum cfg_on_degraded d) {
         static const char *const t[_CFG_ON_DEGRADED_MAX] = { "allow", "refuse" };
         return d >= 0 && d < _CFG_ON_DEGRADED_MAX ? t[d] : NULL;
+}
+
+const char *cfg_on_fenced_to_string(enum cfg_on_fenced f) {
+        static const char *const t[_CFG_ON_FENCED_MAX] = { "stop", "reboot" };
+        return f >= 0 && f < _CFG_ON_FENCED_MAX ? t[f] : NULL;
 }
 
 const char *cfg_source_to_string(enum cfg_source s) {

@@ -29,6 +29,14 @@ enum cfg_on_degraded {
         _CFG_ON_DEGRADED_INVALID = -EINVAL,
 };
 
+/* What the watch does when this node's key is gone (I4). */
+enum cfg_on_fenced {
+        CFG_ON_FENCED_STOP,     /* stop the group (systemd mode) */
+        CFG_ON_FENCED_REBOOT,   /* reboot the node at once (Pacemaker mode) */
+        _CFG_ON_FENCED_MAX,
+        _CFG_ON_FENCED_INVALID = -EINVAL,
+};
+
 /* Where a value came from, for `tandem config`. */
 enum cfg_source {
         CFG_SOURCE_DEFAULT,
@@ -84,6 +92,13 @@ struct cfg_group {
                 bool aptpl;
                 usec_t timeout;
                 usec_t watch_interval;
+                /* How long a takeover watches a holding peer's heartbeat
+                 * (I3), and how long the watch tolerates a device that does
+                 * not answer (I4); auto: 2 x watch_interval + timeout. */
+                usec_t takeover_wait, grace;
+                enum cfg_source takeover_wait_source, grace_source;
+                usec_t drain;                   /* wait after a PREEMPT without abort */
+                enum cfg_on_fenced on_fenced;
         } fence;
 
         struct {
@@ -158,6 +173,8 @@ int cfg_parse_bool(const char *s, bool *ret);
 /* Returns the config name of an enum value, or NULL. */
 const char *cfg_fsck_to_string(enum cfg_fsck f);
 const char *cfg_on_degraded_to_string(enum cfg_on_degraded d);
+/* Returns "stop" or "reboot", or NULL for a bad value. */
+const char *cfg_on_fenced_to_string(enum cfg_on_fenced f);
 const char *cfg_source_to_string(enum cfg_source s);
 
 /* Prints all of g->errors, one per line, as "path:line: key: message". */

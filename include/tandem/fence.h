@@ -29,6 +29,13 @@ struct fence {
         uint64_t key;           /* ours */
         enum pr_type type;
         unsigned flags;         /* PR_FLAG_APTPL */
+        /* After a PREEMPT without abort (the target refused PREEMPT AND
+         * ABORT), the victim's queued writes may still land: a takeover or
+         * a preempt waits this long before it reports success, so that the
+         * volume is trusted only then (M5). Set by the caller; 0: no wait. */
+        usec_t drain;
+        int (*sleep)(usec_t);   /* for the drain; NULL: lib's sleep_usec */
+        bool unaborted;         /* a PREEMPT without abort was used */
         struct fence_report report;
 };
 

@@ -55,6 +55,7 @@ devices = $TGTD_URL/1 $TGTD_URL/2
 initiator = iqn.2026-11.org.tandem.test:$n
 timeout = 1s
 watch_interval = 200ms
+drain = 1s
 CONF
 	chmod 0600 "$WORK/$n.conf"
 done
@@ -151,6 +152,13 @@ say "db1's watch killed, as in a crash: db2's takeover fences it after the wait"
 kill -KILL "$W1"
 wait "$W1" 2>/dev/null
 expect_rc "db2's takeover against the dead db1 exits 0" 0 F db2 takeover
+# M5: tgtd refuses PREEMPT AND ABORT, so the takeover preempted without
+# abort, and waits the drain before it reports success.
+if grep -q "waiting 1.0s (drain) before the volume may be trusted" <<<"$T_OUT$T_ERR"; then
+	pass "it preempted without abort (tgtd refuses PREEMPT AND ABORT), and waited the drain before success"
+else
+	fail "no drain after a PREEMPT without abort: $(tr '\n' ' ' <<<"$T_OUT $T_ERR")"
+fi
 check "db2 holds both LUNs" held_by "$K2"
 check "db1's key is gone from both LUNs" eval '! has_key 1 "$K1" && ! has_key 2 "$K1"'
 

@@ -403,6 +403,37 @@ static void test_preempt_verified(void **state) {
         fence_done(&f);
 }
 
+/* M5: a PREEMPT without abort (PREEMPT AND ABORT refused) is followed by the
+ * drain before the preempt reports success; with PREEMPT AND ABORT, none. */
+static usec_t drained;
+static int drain_sleep(usec_t u) {
+        drained += u;
+        return 0;
+}
+
+static void test_preempt_drains_after_preempt_without_abort(void **state) {
+        static const struct mock_step fallback[] = {
+                CHECK(OUT, 5, sense_invalid), GOOD_OUT(4), GOOD_IN(0, keys_us), GOOD_IN(1, res_us),
+        };
+        static const struct mock_step aborted[] = { GOOD_OUT(5), GOOD_IN(0, keys_us), GOOD_IN(1, res_us) };
+        (void) state;
+        setup_one(fallback, ELEMENTSOF(fallback), false);
+        f.drain = 5 * USEC_PER_SEC;
+        f.sleep = drain_sleep;
+        drained = 0;
+        assert_int_equal(fence_preempt(&f, PEER), 0);
+        assert_int_equal(drained, 5 * USEC_PER_SEC);
+        assert_true(report_has("(drain)", true));
+        fence_done(&f);
+        setup_one(aborted, ELEMENTSOF(aborted), false);
+        f.drain = 5 * USEC_PER_SEC;
+        f.sleep = drain_sleep;
+        drained = 0;
+        assert_int_equal(fence_preempt(&f, PEER), 0);
+        assert_int_equal(drained, 0);
+        fence_done(&f);
+}
+
 /* I3 for preempt: in a fence race over two LUNs, the node whose PREEMPT
  * meets RESERVATION CONFLICT on the first device (the other node fenced it
  * first) stops there; the second device's script is empty, so any command
@@ -502,6 +533,7 @@ int main(void) {
                 cmocka_unit_test(test_read_keys_longer_than_the_buffer),
                 cmocka_unit_test(test_session_rebind_preempted_meanwhile),
                 cmocka_unit_test(test_preempt_first_device_decides),
+                cmocka_unit_test(test_preempt_drains_after_preempt_without_abort),
                 cmocka_unit_test(test_release_other_session),
                 cmocka_unit_test(test_unfence),
                 cmocka_unit_test(test_unfence_no_pr),
