@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,7 +196,18 @@ static usec_t mono(void) {
         return now(CLOCK_MONOTONIC);
 }
 
-static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t interval, usec_t grace, char *target) {
+/* on_fenced = reboot: reboot the node at once, with no clean shutdown (which
+ * could hang on the same dead storage) and no sync (the storage refuses our
+ * writes anyway). Returns only when the kernel refused. */
+static int reboot_now(void) {
+        log_struct(LOG_EMERG, 0, MSGID_KEY_LOST, NULL, 0, "on_fenced=reboot: rebooting this node now");
+        if (reboot(RB_AUTOBOOT) < 0)
+                return log_error_errno(errno, "reboot refused; stopping the group instead");
+        return 0;
+}
+
+static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t interval, usec_t grace,
+                     enum cfg_on_fenced on_fenced, char *target) {
         char kb[KEY_STRING_MAX];
         unsigned rounds = 0;
         bool ready = false;
@@ -248,6 +260,8 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
                                    f->devs[lost_dev]->name, lost_why, target ? "; stopping " : "",
                                    target ? target : "");
                         (void) sdl_notifyf("STATUS=%s on %s; self-fencing", lost_why, f->devs[lost_dev]->name);
+                        if (on_fenced == CFG_ON_FENCED_REBOOT)
+                                (void) reboot_now();
                         if (target)
                                 (void) stop_unit(target);
                         ret = lost_err ? EXIT_FAILED : EXIT_FENCED;
@@ -459,6 +473,7 @@ int main(int argc, char **argv) {
         else if (strcmp(cmd, "watch") == 0)
                 ret = cmd_watch(&f, &oa, have_cfg ? g.fence.watch_interval : 2 * USEC_PER_SEC,
                                 have_cfg ? g.fence.grace : 2 * 2 * USEC_PER_SEC + oa.timeout,
+                                have_cfg ? g.fence.on_fenced : CFG_ON_FENCED_STOP,
                                 watch_target(&o.common, have_cfg ? g.path : NULL));
         else if (strcmp(cmd, "check") == 0)
                 ret = cmd_check(&f, o.common.json);

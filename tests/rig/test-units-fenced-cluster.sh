@@ -101,5 +101,32 @@ check "M3 db2: the watch exited with an error (exit $watch_rc): it could not rea
 on db2 journalctl -b -q -o cat -u tandem-watch@$GROUP.service | tail -n 4 | sed 's/^/     | /'
 on db2 systemctl stop tandem-active@$GROUP.target tandem-takeover@$GROUP.service >/dev/null 2>&1
 
+# on_fenced = reboot (the Pacemaker mode's self-fence, I4): db2 runs the
+# group; db1 fences it; db2's watch reboots db2 at once, with no clean
+# shutdown. The container reboots as a real host would (the rig boots it
+# again); its key stays gone (this rig does not unfence at boot), and the
+# volume is not mounted there.
+echo "on_fenced = reboot: db1 fences db2 while db2 runs the group"
+group_conf db2 fence.on_fenced=reboot || die "group_conf db2"
+check "db1: tandem-fence unfence (its key was preempted above)" on db1 tandem-fence -q -g $GROUP unfence
+check "db2: start tandem-active@$GROUP.target" on db2 systemctl start tandem-active@$GROUP.target ||
+	on db2 journalctl -b -q -o cat -u 'tandem-*' | tail -n 20 | sed 's/^/     /'
+check "db2 holds the reservation, the volume mounted" eval '[ "$(pr_holder)" = "$K2" ] && mounted db2'
+boot0=$(on db2 cat /proc/sys/kernel/random/boot_id)
+pid0=$CLUSTER_PID_DB2
+check "db1: tandem-fence preempt db2" on db1 tandem-fence -q -g $GROUP preempt db2
+for _ in $(seq 1 120); do
+	_cluster_refresh_pid db2 >/dev/null 2>&1
+	[ "${CLUSTER_PID_DB2:-}" != "$pid0" ] && [ -n "${CLUSTER_PID_DB2:-}" ] && break
+	sleep 0.5
+done
+check "db2 rebooted itself (a new nspawn: $pid0 -> ${CLUSTER_PID_DB2:-none})" \
+	eval '[ -n "${CLUSTER_PID_DB2:-}" ] && [ "$CLUSTER_PID_DB2" != "$pid0" ]' ||
+	on db2 journalctl -b -q -o cat -u tandem-watch@$GROUP.service | tail -n 6 | sed 's/^/     | /'
+check "db2 is up again" cluster_wait_running db2 120
+check "db2: a new boot" eval '[ "$(on db2 cat /proc/sys/kernel/random/boot_id)" != "$boot0" ]'
+check "db2: the volume is not mounted after the reboot" not mounted db2
+check "db2's key stays gone, read independently ($(pr_keys))" eq "$K1 " "$(pr_keys)"
+
 echo "total $((SECONDS - t0))s"
 finish

@@ -54,7 +54,9 @@
 #   group_conf NODE [KEY=VALUE]...
 #                          (re)write NODE's /etc/tandem/db.conf; KEY=VALUE
 #                          override keys as section.key=value, e.g.
-#                          raid.on_degraded=refuse, volume.device=LABEL=x.
+#                          raid.on_degraded=refuse, volume.device=LABEL=x;
+#                          a key the rig's config lacks is added to its
+#                          section (fence.on_fenced=reboot).
 #   group_raid_fixture NODE NAME
 #                          point NODE's RAID gate at tests/fixtures/md/NAME.
 #   on NODE CMD...         cluster_exec.
@@ -182,11 +184,16 @@ address = $GROUP_ADDR/$GROUP_PREFIX
 interface = $CLUSTER_IFACE
 EOF
 	} | awk -v over="$*" '
+		# A key the template has is replaced in place; one it lacks is
+		# added at the end of its section.
+		function flush(s,   k) { for (k in v) if (!(k in done) && index(k, s ".") == 1) {
+			print substr(k, length(s) + 2) " = " v[k]; done[k] = 1 } }
 		BEGIN { n = split(over, o, " "); for (i = 1; i <= n; i++) {
 			eq = index(o[i], "="); k = substr(o[i], 1, eq - 1); v[k] = substr(o[i], eq + 1) } }
-		/^\[/ { sec = substr($0, 2, length($0) - 2) }
-		/=/ { k = sec "." $1; if (k in v) { print $1 " = " v[k]; next } }
-		{ print }' |
+		/^\[/ { if (sec != "") flush(sec); sec = substr($0, 2, length($0) - 2) }
+		/=/ { k = sec "." $1; if (k in v) { print $1 " = " v[k]; done[k] = 1; next } }
+		{ print }
+		END { if (sec != "") flush(sec) }' |
 		on "$n" sh -c "umask 077 && mkdir -p /etc/tandem && chmod 0755 /etc/tandem && cat >/etc/tandem/$GROUP.conf.new && mv /etc/tandem/$GROUP.conf.new /etc/tandem/$GROUP.conf"
 }
 
