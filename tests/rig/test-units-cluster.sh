@@ -48,8 +48,12 @@ declare -A K    # the nodes' keys, as their tandem-fence lists them
 for n in db1 db2; do
 	check "$n: units load (tandem-active@$GROUP.target: $(on $n systemctl show -P LoadState tandem-active@$GROUP.target))" \
 		eq loaded "$(on $n systemctl show -P LoadState tandem-active@$GROUP.target)"
-	check "$n: the example drop-in binds $GROUP_SVC to the group" \
-		eq "tandem-active@$GROUP.target" "$(on $n systemctl show -P PartOf "$GROUP_SVC")"
+	check "$n: the example drop-in ties $GROUP_SVC to the group (PartOf= the target, the volume, the address)" \
+		eq "tandem-active@$GROUP.target tandem-address@$GROUP.service tandem-volume@$GROUP.service" \
+		"$(on $n systemctl show -P PartOf "$GROUP_SVC" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+	check "$n: ... and Requisite= on the volume and the address (a start alone never pulls the chain in)" \
+		eq "tandem-address@$GROUP.service tandem-volume@$GROUP.service" \
+		"$(on $n systemctl show -P Requisite "$GROUP_SVC" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 	check "$n: tandem-unfence@$GROUP" on $n systemctl start tandem-unfence@$GROUP.service
 	K[$n]=$(registered_key $n)
 	check "$n: its key is known (${K[$n]})" test -n "${K[$n]}"
