@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The floating service address: rtnetlink messages (through libmnl) and the
+/* The floating service address: rtnetlink messages (through libmnl), the
+ * ARP probes that check nobody else has the address (RFC 5227 2.1), and the
  * gratuitous ARP that tells the network the address has moved. The message
  * building and parsing is pure (netaddr-msg.c); netaddr.c does the I/O. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +13,15 @@
 #include "tandem/config.h"
 
 #define ARP_PACKET_LEN 28
+
+/* What an ARP frame seen while probing says about the address. */
+enum arp_verdict {
+        ARP_UNRELATED,       /* not about the address, or our own frame */
+        ARP_CONFLICT_SENDER, /* another host uses it: its sender IP is the address (a reply, an announcement) */
+        ARP_CONFLICT_PROBE,  /* another host probes for it at the same time */
+        _ARP_VERDICT_MAX,
+        _ARP_VERDICT_INVALID = -EINVAL,
+};
 
 /* Builds an RTM_NEWADDR (add) or RTM_DELADDR (del) request for a on the
  * interface ifindex into buf (len bytes, at least MNL_SOCKET_BUFFER_SIZE is
@@ -28,6 +39,20 @@ int addr_dump_match(const void *nlh, size_t len, int ifindex, const struct cfg_a
  * sender and target protocol address are both ip, target hardware address
  * zero. */
 void arp_announce_build(uint8_t pkt[static ARP_PACKET_LEN], const uint8_t mac[static 6], const uint8_t ip[static 4]);
+/* Fills an ARP probe (RFC 5227 2.1.1, RFC 826 layout): a REQUEST with sender
+ * hardware address mac, sender protocol address 0.0.0.0, target hardware
+ * address zero and target protocol address ip. */
+void arp_probe_build(uint8_t pkt[static ARP_PACKET_LEN], const uint8_t mac[static 6], const uint8_t ip[static 4]);
+/* Classifies one received ARP packet (from the ARP header on, as a
+ * SOCK_DGRAM packet socket gives it; Ethernet padding after it is allowed)
+ * while we probe for ip from mac, by RFC 5227 2.1.1: a request or reply
+ * whose sender IP is ip, or a probe for ip from another MAC, is a conflict,
+ * and its sender MAC goes to ret_mac; our own frames (sender MAC mac),
+ * other hardware or protocol types and other operations are unrelated.
+ * Returns an enum arp_verdict, -EBADMSG for a packet too short for its
+ * header or its addresses, or -EINVAL for ip 0.0.0.0. */
+int arp_probe_check(const void *pkt, size_t len, const uint8_t mac[static 6], const uint8_t ip[static 4],
+                    uint8_t ret_mac[static 6]);
 
 /* I/O. Each returns 0 or -errno. */
 /* Adds a to the interface; an address already there is success (*ret_added
