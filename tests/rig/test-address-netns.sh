@@ -7,8 +7,9 @@
 # learn A's MAC for it. Up and down are idempotent; status says up (0) or not
 # up here (7). Duplicate-address detection: while C holds the address, up
 # refuses (exit 1), names C's MAC and adds nothing; once C drops it, up
-# works; an address already on A is A's (no probe); and a host probing for
-# the address at the same time (C, from python3) makes up refuse as well.
+# works; an address already on A is A's (no probe); a host probing for the
+# address at the same time (C, from python3) makes up refuse as well; a
+# NOARP interface is not probed, and one that is down cannot be: refused.
 # Exit: 0 pass, 77 skip (reason printed), 1 fail.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -161,6 +162,20 @@ s.sendto(p[:8] + mac + bytes(10) + ip, ("vC", 0x0806, 0, 0, b"\xff" * 6))
 else
 	echo "(no python3: the simultaneous-probe check is left out)"
 fi
+# An interface without ARP (NOARP): nobody could answer, so no probe, and a
+# notice says so. One that is down cannot be probed: refused. (veth pairs
+# inside A: the kernel may have no dummy driver.)
+ip -n "$NA" link add d0 type veth peer name d0p && ip -n "$NA" link set d0 arp off up && ip -n "$NA" link set d0p up
+out=$(A --address 10.77.9.100/24 --interface d0 up 2>&1)
+rc=$?
+[ "$rc" -eq 0 ] && grep -q "d0 has no ARP (NOARP): 10.77.9.100/24 added without a duplicate-address probe" <<<"$out" &&
+	pass "dad: a NOARP interface: added unprobed, and said so" || fail "dad: NOARP: exit $rc: $out"
+ip -n "$NA" link add d1 type veth peer name d1p
+out=$(A --address 10.77.8.100/24 --interface d1 up 2>&1)
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "d1: cannot probe for 10.77.8.100/24 .*: Network is down" <<<"$out" &&
+	! ip -n "$NA" -4 -o addr show dev d1 | grep -q 10.77.8.100 &&
+	pass "dad: an interface that is down cannot be probed: refused, nothing added" || fail "dad: down interface: exit $rc: $out"
 
 out=$(A --address fd77::100/64 --interface vA up 2>&1)
 rc=$?
