@@ -103,8 +103,10 @@ struct addr_up_report {
  * prefix length, or the -errno of the lookup, the probe (ret->probe_failed)
  * or the add; nothing is added on any error. */
 int addr_up(const char *ifname, const struct cfg_address *a, struct addr_up_report *ret);
-/* Adds a to the interface; an address already there is success (*ret_added
- * false); the same address there with another prefix length is -EEXIST. */
+/* Adds a to the interface, with no duplicate-address probe (bringing the
+ * service address up is addr_up()); an address already there is success
+ * (*ret_added false); the same address there with another prefix length is
+ * -EEXIST. */
 int addr_add(const char *ifname, const struct cfg_address *a, bool *ret_added);
 /* Removes a from the interface; an address not there is success (*ret_removed false). */
 int addr_del(const char *ifname, const struct cfg_address *a, bool *ret_removed);
