@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tandem-address: the group's floating service address, up and down.
- * rtnetlink through libmnl, then gratuitous ARP, so clients reconnect to
- * the same address on the new node. A thin main over lib/netaddr*.c. */
+ * Duplicate-address detection (ARP probes, RFC 5227), rtnetlink through
+ * libmnl, then gratuitous ARP, so clients reconnect to the same address on
+ * the new node. A thin main over lib/netaddr*.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@ static void usage(FILE *f) {
               "\n"
               "Commands:\n"
               "  up        add the address to the interface (idempotent), then announce\n"
-              "            it with gratuitous ARP (IPv4)\n"
+              "            it with gratuitous ARP (IPv4); an IPv4 address is first probed\n"
+              "            for (ARP, RFC 5227), and refused if another host answers\n"
               "  down      remove the address (idempotent)\n"
               "  status    whether the address is on the interface (exit 0, or 7 if not)\n"
               "\n"
@@ -112,14 +114,41 @@ int main(int argc, char **argv) {
         bool changed = false, present = false;
         const struct log_field fields[] = { { "TANDEM_ADDRESS", address }, { "TANDEM_INTERFACE", ifname } };
         if (strcmp(cmd, "up") == 0) {
-                r = addr_add(ifname, &a, &changed);
+                struct addr_up_report rep = {};
+                r = addr_up(ifname, &a, &rep);
                 if (r == -EEXIST)
-                        r = log_error_errno(r, "%s: %s is there with another prefix; not touching it", ifname, address);
+                        log_error_errno(r, "%s: %s is there with another prefix; not touching it", ifname, address);
+                else if (r < 0 && rep.probe_failed)
+                        log_error_errno(r, "%s: cannot probe for %s (ARP, RFC 5227) before adding it; not adding it",
+                                        ifname, address);
                 else if (r < 0)
                         log_error_errno(r, "%s: cannot add %s", ifname, address);
-                else {
+                else if (rep.result == ADDR_UP_IN_USE) {
+                        char mac[18];
+                        const uint8_t *m = rep.conflict.mac;
+                        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+                        const struct log_field cf[] = { { "TANDEM_ADDRESS", address },
+                                                        { "TANDEM_INTERFACE", ifname },
+                                                        { "TANDEM_CONFLICT_MAC", mac } };
+                        if (rep.conflict.verdict == ARP_CONFLICT_PROBE)
+                                log_struct(LOG_ERR, 0, NULL, cf, ELEMENTSOF(cf),
+                                           "%s: another host, %s, is probing for %s at the same time (ARP, "
+                                           "RFC 5227); not adding it",
+                                           ifname, mac, address);
+                        else
+                                log_struct(LOG_ERR, 0, NULL, cf, ELEMENTSOF(cf),
+                                           "%s: %s is in use by %s, which answered our ARP probe (RFC 5227); "
+                                           "not adding it",
+                                           ifname, address, mac);
+                        r = -EADDRINUSE;
+                } else {
+                        if (rep.noarp)
+                                log_notice("%s has no ARP (NOARP): %s added without a duplicate-address probe", ifname,
+                                           address);
+                        else if (rep.probed)
+                                log_info("%s: nobody answered %d ARP probes for %s", ifname, ARP_PROBE_NUM, address);
                         log_struct(LOG_NOTICE, 0, NULL, fields, ELEMENTSOF(fields), "%s %s on %s", address,
-                                   changed ? "added" : "was already up", ifname);
+                                   rep.result == ADDR_UP_ADDED ? "added" : "was already up", ifname);
                         if (a.family == AF_INET) {
                                 int q = arp_announce(ifname, &a, ARP_COUNT, ARP_INTERVAL_MS, true);
                                 if (q < 0)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* rtnetlink address messages and ARP announcements. Pure: no I/O here. */
+/* rtnetlink address messages, ARP announcements and probes, and the
+ * classification of ARP packets seen while probing. Pure: no I/O here. */
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_arp.h>
@@ -102,7 +103,10 @@ int addr_dump_match(const void *msg, size_t len, int ifindex, const struct cfg_a
         return 0;
 }
 
-void arp_announce_build(uint8_t pkt[static ARP_PACKET_LEN], const uint8_t mac[static 6], const uint8_t ip[static 4]) {
+/* One Ethernet/IPv4 ARP packet, RFC 826's layout: HTYPE, PTYPE, HLEN,
+ * PLEN, OPER (big-endian), then SHA, SPA, THA, TPA. */
+static void arp_build(uint8_t pkt[static ARP_PACKET_LEN], uint16_t oper, const uint8_t sha[static 6],
+                      const uint8_t spa[static 4], const uint8_t tpa[static 4]) {
         memset(pkt, 0, ARP_PACKET_LEN);
         pkt[0] = 0x00; /* HTYPE 1: Ethernet */
         pkt[1] = ARPHRD_ETHER;
@@ -110,10 +114,65 @@ void arp_announce_build(uint8_t pkt[static ARP_PACKET_LEN], const uint8_t mac[st
         pkt[3] = ETH_P_IP & 0xff;
         pkt[4] = ETH_ALEN; /* HLEN */
         pkt[5] = 4;        /* PLEN */
-        pkt[6] = 0x00;     /* OPER 1: request */
-        pkt[7] = ARPOP_REQUEST;
-        memcpy(pkt + 8, mac, 6);  /* SHA */
-        memcpy(pkt + 14, ip, 4);  /* SPA */
+        pkt[6] = (uint8_t) (oper >> 8);
+        pkt[7] = (uint8_t) (oper & 0xff);
+        memcpy(pkt + 8, sha, 6);  /* SHA */
+        memcpy(pkt + 14, spa, 4); /* SPA */
         /* THA (18-23) stays zero */
-        memcpy(pkt + 24, ip, 4);  /* TPA = SPA: an announcement */
+        memcpy(pkt + 24, tpa, 4); /* TPA */
+}
+
+static const uint8_t ip_zero[4];
+
+void arp_announce_build(uint8_t pkt[static ARP_PACKET_LEN], const uint8_t mac[static 6], const uint8_t ip[static 4]) {
+        arp_build(pkt, ARPOP_REQUEST, mac, ip, ip); /* TPA = SPA: an announcement */
+}
+
+void arp_probe_build(uint8_t pkt[static ARP_PACKET_LEN], const uint8_t mac[static 6], const uint8_t ip[static 4]) {
+        /* SPA 0.0.0.0: a probe must not pollute other hosts' ARP caches
+         * with an address it does not have yet (RFC 5227 2.1.1). */
+        arp_build(pkt, ARPOP_REQUEST, mac, ip_zero, ip);
+}
+
+int arp_probe_check(const void *pkt, size_t len, const uint8_t mac[static 6], const uint8_t ip[static 4],
+                    uint8_t ret_mac[static 6]) {
+        const uint8_t *p = pkt;
+
+        if (memcmp(ip, ip_zero, 4) == 0)
+                return _ARP_VERDICT_INVALID; /* every probe would look like a conflict */
+        if (!p || len < 8)
+                return -EBADMSG;
+        uint16_t htype = (uint16_t) (p[0] << 8 | p[1]), ptype = (uint16_t) (p[2] << 8 | p[3]);
+        uint16_t oper = (uint16_t) (p[6] << 8 | p[7]);
+        uint8_t hlen = p[4], plen = p[5];
+        /* The header's own lengths say how long the packet is at least. */
+        if (len < 8 + 2 * (size_t) hlen + 2 * (size_t) plen)
+                return -EBADMSG;
+        if (htype != ARPHRD_ETHER || ptype != ETH_P_IP || hlen != ETH_ALEN || plen != 4)
+                return ARP_UNRELATED;
+        if (oper != ARPOP_REQUEST && oper != ARPOP_REPLY)
+                return ARP_UNRELATED;
+        const uint8_t *sha = p + 8, *spa = p + 14, *tpa = p + 24;
+        /* Our own probes (a packet socket sees outgoing frames too), and
+         * anything else sent with our MAC. */
+        if (memcmp(sha, mac, 6) == 0)
+                return ARP_UNRELATED;
+        /* "any ARP packet (Request or Reply) ... where the packet's 'sender
+         * IP address' is the address being probed for": a holder's reply
+         * to our probe, its announcement, or its own request for another
+         * host. */
+        if (memcmp(spa, ip, 4) == 0) {
+                memcpy(ret_mac, sha, 6);
+                return ARP_CONFLICT_SENDER;
+        }
+        /* "any ARP Probe where the packet's 'target IP address' is the
+         * address being probed for, and the packet's 'sender hardware
+         * address' is not the hardware address of any of the host's
+         * interfaces": somebody else wants it now. A request from a client
+         * that asks for the address (sender IP its own) is no conflict. */
+        if (oper == ARPOP_REQUEST && memcmp(spa, ip_zero, 4) == 0 && memcmp(tpa, ip, 4) == 0) {
+                memcpy(ret_mac, sha, 6);
+                return ARP_CONFLICT_PROBE;
+        }
+        return ARP_UNRELATED;
 }

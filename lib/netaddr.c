@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The floating address's I/O: an rtnetlink socket through libmnl (no `ip`
- * subprocess), and ARP announcements on a packet socket. */
+ * subprocess), and ARP probes and announcements on a packet socket. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -8,14 +8,18 @@
 #include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tandem/netaddr.h"
+#include "tandem/util.h"
 
 static void mnl_closep(struct mnl_socket **s) {
         if (*s)
@@ -166,6 +170,167 @@ static int lookup(const char *ifname, const struct cfg_address *a, bool *ret_pre
 int addr_present(const char *ifname, const struct cfg_address *a, bool *ret_present) {
         bool other;
         return lookup(ifname, a, ret_present, &other);
+}
+
+/* The interface's Ethernet address, hardware type and flags, through fd. */
+static int if_hw(int fd, const char *ifname, uint8_t ret_mac[static 6], unsigned short *ret_type, short *ret_flags) {
+        struct ifreq ifr = {};
+
+        if (strlen(ifname) >= sizeof ifr.ifr_name)
+                return -EINVAL;
+        strcpy(ifr.ifr_name, ifname);
+        if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+                return -errno;
+        memcpy(ret_mac, ifr.ifr_hwaddr.sa_data, 6);
+        *ret_type = ifr.ifr_hwaddr.sa_family;
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return -errno;
+        *ret_flags = ifr.ifr_flags;
+        return 0;
+}
+
+/* A random gap between probes, ARP_PROBE_MIN_MS..ARP_PROBE_MAX_MS (RFC
+ * 5227's PROBE_MIN..PROBE_MAX, shortened), so that two hosts that start
+ * together do not probe in step; the midpoint without randomness. */
+static usec_t probe_gap(void) {
+        uint32_t x;
+        unsigned span = ARP_PROBE_MAX_MS - ARP_PROBE_MIN_MS + 1;
+        if (getrandom(&x, sizeof x, GRND_NONBLOCK) != (ssize_t) sizeof x)
+                x = span / 2;
+        return (usec_t) (ARP_PROBE_MIN_MS + x % span) * 1000;
+}
+
+int arp_probe(const char *ifname, const struct cfg_address *a, struct arp_conflict *ret) {
+        _cleanup_close_ int fd = -1;
+        uint8_t mac[6], pkt[ARP_PACKET_LEN];
+        unsigned short hwtype = 0;
+        short flags = 0;
+        int ifindex = ifindex_of(ifname), r;
+
+        if (a->family != AF_INET)
+                return -EAFNOSUPPORT;
+        if (memcmp(a->addr, (const uint8_t[4]) {}, 4) == 0)
+                return -EINVAL;
+        if (ifindex < 0)
+                return ifindex;
+        /* Protocol 0 until bound: no frame of another interface gets queued
+         * in between. */
+        fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        r = if_hw(fd, ifname, mac, &hwtype, &flags);
+        if (r < 0)
+                return r;
+        if (flags & IFF_NOARP)
+                return -EOPNOTSUPP;
+        if (hwtype != ARPHRD_ETHER)
+                return -EPROTONOSUPPORT;
+        if (!(flags & IFF_UP))
+                return -ENETDOWN;
+        struct sockaddr_ll me = {
+                .sll_family = AF_PACKET,
+                .sll_protocol = htons(ETH_P_ARP),
+                .sll_ifindex = ifindex,
+        };
+        if (bind(fd, (struct sockaddr *) &me, sizeof me) < 0)
+                return -errno;
+        arp_probe_build(pkt, mac, a->addr);
+        struct sockaddr_ll to = {
+                .sll_family = AF_PACKET,
+                .sll_protocol = htons(ETH_P_ARP),
+                .sll_ifindex = ifindex,
+                .sll_halen = ETH_ALEN,
+                .sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+        };
+
+        unsigned sent = 0;
+        usec_t next = now(CLOCK_MONOTONIC), end = 0;
+        for (;;) {
+                usec_t t = now(CLOCK_MONOTONIC);
+                if (sent < ARP_PROBE_NUM && t >= next) {
+                        if (sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *) &to, sizeof to) < 0)
+                                return -errno;
+                        sent++;
+                        if (sent < ARP_PROBE_NUM)
+                                next = t + probe_gap();
+                        else
+                                end = t + (usec_t) ARP_PROBE_LISTEN_MS * 1000;
+                        continue;
+                }
+                if (sent == ARP_PROBE_NUM && t >= end)
+                        break;
+                usec_t until = sent < ARP_PROBE_NUM ? next : end;
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int n = poll(&pfd, 1, (int) ((until - t + 999) / 1000));
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n <= 0)
+                        continue;
+                /* Every frame queued, before the next timer. */
+                for (;;) {
+                        uint8_t buf[256];
+                        struct sockaddr_ll from;
+                        socklen_t fl = sizeof from;
+                        ssize_t k = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *) &from, &fl);
+                        if (k < 0) {
+                                if (errno == EAGAIN || errno == EINTR)
+                                        break;
+                                return -errno;
+                        }
+                        if (from.sll_pkttype == PACKET_OUTGOING)
+                                continue; /* our own probe, looped back to packet sockets */
+                        uint8_t who[6];
+                        r = arp_probe_check(buf, (size_t) k, mac, a->addr, who);
+                        if (r == ARP_CONFLICT_SENDER || r == ARP_CONFLICT_PROBE) {
+                                ret->verdict = (enum arp_verdict) r;
+                                memcpy(ret->mac, who, 6);
+                                return 0;
+                        }
+                        /* Unrelated, or garbage (-EBADMSG): not ours to act on. */
+                }
+        }
+        *ret = (struct arp_conflict) { .verdict = ARP_UNRELATED };
+        return 0;
+}
+
+int addr_up(const char *ifname, const struct cfg_address *a, struct addr_up_report *ret) {
+        struct addr_up_report rep = { .result = ADDR_UP_ADDED };
+        bool present = false, other = false, added = false;
+        int r;
+
+        r = lookup(ifname, a, &present, &other);
+        if (r < 0)
+                return r;
+        if (other)
+                return -EEXIST;
+        if (present) {
+                *ret = (struct addr_up_report) { .result = ADDR_UP_ALREADY };
+                return 0;
+        }
+        if (a->family == AF_INET) {
+                r = arp_probe(ifname, a, &rep.conflict);
+                if (r == -EOPNOTSUPP)
+                        rep.noarp = true;
+                else if (r < 0) {
+                        *ret = (struct addr_up_report) { .probe_failed = true };
+                        return r;
+                } else {
+                        rep.probed = true;
+                        if (rep.conflict.verdict != ARP_UNRELATED) {
+                                rep.result = ADDR_UP_IN_USE;
+                                *ret = rep;
+                                return 0;
+                        }
+                }
+        }
+        r = change(ifname, a, true, &added);
+        if (r < 0)
+                return r;
+        /* Not added: it appeared here since we looked (another up of ours). */
+        if (!added)
+                rep.result = ADDR_UP_ALREADY;
+        *ret = rep;
+        return 0;
 }
 
 int arp_announce(const char *ifname, const struct cfg_address *a, unsigned count, unsigned interval_ms,
