@@ -86,6 +86,20 @@ int cfg_load(const char *path, const char *hostname, unsigned flags, struct cfg_
                 r = check_mode(g, "directory", dir, &dst);
                 if (r < 0)
                         return r;
+                /* Every directory above it too, as sshd walks the path: whoever
+                 * may write one of them can swap the config's directory. A
+                 * root-owned sticky directory (/tmp) is fine higher up: in it,
+                 * nobody else may rename or remove root's entries. */
+                while (strcmp(dir, "/") != 0) {
+                        dir = dirname(dir);
+                        if (stat(dir, &dst) < 0)
+                                return file_error(g, -errno, "cannot stat directory %s: %s", dir, strerror(errno));
+                        if (dst.st_uid == 0 && (dst.st_mode & S_ISVTX))
+                                continue;
+                        r = check_mode(g, "directory", dir, &dst);
+                        if (r < 0)
+                                return r;
+                }
         }
 
         text = malloc((size_t) st.st_size + 1);

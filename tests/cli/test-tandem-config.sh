@@ -28,6 +28,17 @@ expect_match "JSON lists errors" 1 '"line": 7' $T -c "$tmp/bad.conf" config --js
 chmod 0664 "$tmp/db.conf"
 expect_match "group-writable file refused with the fix" 1 "fix with: chmod go-w $tmp/db.conf" $T -c "$tmp/db.conf" config
 expect_match "--insecure-config relaxes it, loudly" 0 "warning: .*owner and mode checks skipped" $T --insecure-config -c "$tmp/db.conf" config
+# The whole path is checked, as sshd does: a group-writable directory two
+# levels up lets its group swap the config's directory.
+mkdir -p "$tmp/up/conf"
+chmod 0775 "$tmp/up"
+cp "$tmp/db.conf" "$tmp/up/conf/db.conf"
+chmod 0600 "$tmp/up/conf/db.conf"
+chmod 0755 "$tmp/up/conf"
+expect_match "a group-writable ancestor is refused, named, with the fix" 1 \
+	"directory $tmp/up is writable by group or others .*fix with: chmod go-w $tmp/up" $T -c "$tmp/up/conf/db.conf" config
+chmod 0755 "$tmp/up"
+expect_rc "the same path once the ancestor is fixed" 0 $T -c "$tmp/up/conf/db.conf" config
 expect_match "missing file" 1 "cannot open: No such file" $T -c "$tmp/none.conf" config
 expect_match "bad group name" 1 "group '../x': must be" $T -g ../x config
 expect_match "-c and -g together" 1 "exclude each other" $T -g db -c "$tmp/db.conf" config
