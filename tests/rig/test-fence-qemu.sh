@@ -18,6 +18,12 @@
 #     (9) RELEASE with a wrong key: reservation conflict, as a positive
 #         SCSI status from the ioctl; the reservation stays
 #    (10) release through the map; status --json; clear through the map
+#   I3 on LIO (sg; configs with watch_interval 200ms, timeout 1s):
+#    (11) a holder's watch advances the PR generation (its heartbeat)
+#    (12) a takeover against the live holder is refused, nothing changes
+#    (13) against its frozen watch (SIGSTOP) it fences; on SIGCONT the
+#         watch exits 4 and the key stays gone
+#    (14) 50 races of takeover + watch: exactly one winner
 # Run from the repo root, as root, after `make`. Exit 0 pass, 77 skip
 # (reason printed: the rig cannot run here), 124 rig timeout, 125 rig
 # failure, anything else: a check failed.
@@ -254,12 +260,111 @@ else
 	fail "(7-10) dmsetup create of a multipath map over $ma $mb"
 fi
 
+echo "== I3 on LIO: the heartbeat, and races of takeover and watch"
+# Configs with short intervals (200ms, timeout 1s: a 1.4 s liveness wait).
+mkdir -p /etc/tandem-qemu
+for n in a b; do
+	if [ "$n" = a ]; then d=$a k=$KA p=$KB; else d=$b k=$KB p=$KA; fi
+	printf '[cluster]\nname = qemu\nnode = %s\n[fence]\ndevices = %s\nkey = %s\npeer_key = %s\n' "$n" "$d" "$k" "$p" \
+		>"/etc/tandem-qemu/$n.conf"
+	printf 'timeout = 1s\nwatch_interval = 200ms\ndrain = 0s\n' >>"/etc/tandem-qemu/$n.conf"
+	chmod 0600 "/etc/tandem-qemu/$n.conf"
+done
+CA="-c /etc/tandem-qemu/a.conf --insecure-config -q"
+CB="-c /etc/tandem-qemu/b.conf --insecure-config -q"
+gen() { sg_persist --in -k "$1" 2>/dev/null | sed -n 's/.*PR generation=\(0x[0-9a-f]*\).*/\1/p'; }
+# reset: every key and the reservation gone (a third key through A's path
+# replaces A's, then clears everything), then both nodes registered.
+reset() {
+	sg_persist --out --register-ignore --param-sark=0x7777 "$a" >/dev/null 2>&1
+	sg_persist --out --clear --param-rk=0x7777 "$a" >/dev/null 2>&1
+	# shellcheck disable=SC2086
+	tandem-fence $CA unfence >/dev/null 2>&1 && tandem-fence $CB unfence >/dev/null 2>&1
+}
+reset || fail "(11) reset"
+# shellcheck disable=SC2086
+tandem-fence $CA takeover >/dev/null 2>&1 || fail "(11) A takeover"
+# shellcheck disable=SC2086
+tandem-fence $CA watch >/tmp/watch-a 2>&1 &
+wa=$!
+sleep 1
+g1=$(gen "$b")
+sleep 1
+g2=$(gen "$b")
+if [ -n "$g1" ] && [ -n "$g2" ] && [ $((g2)) -ge $((g1 + 2)) ]; then
+	pass "(11) A's watch renews its heartbeat: the PR generation went $g1 -> $g2 in 1 s (REGISTER with the same key)"
+else
+	fail "(11) heartbeat: generation $g1 -> $g2"
+fi
+# shellcheck disable=SC2086
+if run /tmp/o tandem-fence $CB takeover; then
+	fail "(12) B's takeover fenced the live A"
+elif grep -q "the peer is alive" /tmp/o && [ "$(nkeys "$a" "$KA")" = 1 ] && [ "$(holder "$b")" = "$KA $WERO" ]; then
+	pass "(12) B's takeover against the live A was refused; A still holds, its key registered"
+else
+	fail "(12) B's takeover against the live A: see its output above"
+fi
+kill -STOP "$wa"
+# shellcheck disable=SC2086
+if run /tmp/o tandem-fence $CB takeover && [ "$(nkeys "$a" "$KA")" = 0 ]; then
+	pass "(13) A's watch frozen: B's takeover waited, then fenced A"
+else
+	fail "(13) B's takeover against the frozen A"
+fi
+kill -CONT "$wa"
+rc=0
+wait "$wa" || rc=$?
+if [ "$rc" = 4 ] && [ "$(nkeys "$a" "$KA")" = 0 ]; then
+	pass "(13) on SIGCONT, A's watch exited 4, and A's key stays gone (its heartbeat never registers it again)"
+else
+	fail "(13) A's watch after SIGCONT: exit $rc, A's key registered $(nkeys "$a" "$KA") times"
+fi
+
+races=50
+wins=0 bad=0
+i=0
+while [ "$i" -lt "$races" ]; do
+	i=$((i + 1))
+	reset || { bad=$((bad + 1)); continue; }
+	rm -f /tmp/rc-a /tmp/rc-b
+	# shellcheck disable=SC2086
+	(tandem-fence $CA takeover >/tmp/race-a 2>&1; r=$?; echo $r >/tmp/rc-a; [ $r = 0 ] && exec tandem-fence $CA watch >/dev/null 2>&1) &
+	p1=$!
+	# shellcheck disable=SC2086
+	(tandem-fence $CB takeover >/tmp/race-b 2>&1; r=$?; echo $r >/tmp/rc-b; [ $r = 0 ] && exec tandem-fence $CB watch >/dev/null 2>&1) &
+	p2=$!
+	t=0
+	while { [ ! -s /tmp/rc-a ] || [ ! -s /tmp/rc-b ]; } && [ "$t" -lt 600 ]; do
+		sleep 0.1
+		t=$((t + 1))
+	done
+	ra=$(cat /tmp/rc-a 2>/dev/null) rb=$(cat /tmp/rc-b 2>/dev/null)
+	h=$(holder "$b")
+	if { [ "$ra" = 0 ] && [ "$rb" = 3 ] && [ "$h" = "$KA $WERO" ] && [ "$(nkeys "$a" "$KB")" = 1 ]; } ||
+		{ [ "$rb" = 0 ] && [ "$ra" = 3 ] && [ "$h" = "$KB $WERO" ] && [ "$(nkeys "$a" "$KA")" = 1 ]; }; then
+		wins=$((wins + 1))
+	else
+		bad=$((bad + 1))
+		echo "    race $i: A exit $ra, B exit $rb, holder $h"
+		tail -n 3 /tmp/race-a | sed 's/^/    A | /'
+		tail -n 3 /tmp/race-b | sed 's/^/    B | /'
+	fi
+	kill "$p1" "$p2" 2>/dev/null
+	wait "$p1" 2>/dev/null
+	wait "$p2" 2>/dev/null
+done
+if [ "$bad" = 0 ]; then
+	pass "(14) $races races of takeover and watch on LIO: exactly one winner each time, the loser exited 3 with its key registered"
+else
+	fail "(14) $bad of $races races on LIO did not end with exactly one winner"
+fi
+
 echo "guest: checks end at uptime $(uptime_s)s"
 finish
 EOF
 
 echo "fencing through the kernel: SG_IO and IOC_PR_* against LIO, two initiators, one LU"
 rc=0
-tests/rig/qemu/run.sh --file tests/lib.sh:/rig/test-lib.sh --bin "$BUILD/tandem-fence" --bin "$BUILD/rig/blkio" --luns 1 --timeout 300 \
+tests/rig/qemu/run.sh --file tests/lib.sh:/rig/test-lib.sh --bin "$BUILD/tandem-fence" --bin "$BUILD/rig/blkio" --luns 1 --timeout 900 \
 	"$tmp/fence-guest.sh" || rc=$?
 exit "$rc"
