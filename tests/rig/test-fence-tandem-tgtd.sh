@@ -198,9 +198,16 @@ clear_lun() {
 	out=$(printf 'register %s\nclear %s\n' "$K0" "$K0" | "$PR" -t 10 -r 3 "$TGTD_URL/$1" session 2>&1)
 	[ "$(grep -c '^ok' <<<"$out")" -eq 2 ] || { echo "     clear LUN $1: $out"; return 1; }
 }
+# Each racer reads a group config with drain = 0s: tgtd refuses PREEMPT AND
+# ABORT, and the default drain (5s) would only slow the races down.
 race_input() { # race_input NODE PLUG FILE
+	local peer=db2
+	[ "$1" = db2 ] && peer=db1
+	printf '[cluster]\nname = erp\nnode = %s\npeer = %s\n[fence]\ndevices = %s\ninitiator = %s:%s\ndrain = 0s\n' \
+		"$1" "$peer" "${DEVICES//,/ }" "$IQN_PREFIX" "$1" >"$3.conf"
+	chmod 0600 "$3.conf"
 	{
-		printf 'devices=%s\ncluster=erp\nnodename=%s\n' "$DEVICES" "$1"
+		printf 'config=%s\ndevices=%s\ncluster=erp\nnodename=%s\n' "$3.conf" "$DEVICES" "$1"
 		printf 'initiator=%s:%s\nio_timeout=%s\naction=off\nplug=%s\n' "$IQN_PREFIX" "$1" "$IO_TIMEOUT" "$2"
 	} >"$3"
 }
