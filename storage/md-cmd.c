@@ -111,9 +111,12 @@ static void copy_line(const char *s, size_t len, char *buf, size_t n) {
         buf[k] = '\0';
 }
 
+/* A last line shorter than this ("giving up.") gets the one before it. */
+#define SHORT_LINE 24
+
 char *md_mdadm_message(const char *out, size_t len, char *buf, size_t n) {
-        const char *said = NULL, *last = NULL;
-        size_t said_len = 0, last_len = 0;
+        const char *said = NULL, *last = NULL, *before = NULL;
+        size_t said_len = 0, last_len = 0, before_len = 0;
 
         if (!buf || n == 0)
                 return buf;
@@ -132,12 +135,20 @@ char *md_mdadm_message(const char *out, size_t len, char *buf, size_t n) {
                         last_len = l;
                 }
                 if (l > 7 && memcmp(line, "mdadm: ", 7) == 0 && k > 7) {
+                        before = said;
+                        before_len = said_len;
                         said = line + 7;
                         said_len = l - 7;
                 }
                 i += l + 1;
         }
-        if (said)
+        if (said && before && said_len < SHORT_LINE) {
+                /* "giving up." says little: the line before says why */
+                char a[MD_MDADM_OUT_MAX], b[SHORT_LINE + 1];
+                copy_line(before, before_len, a, sizeof a);
+                copy_line(said, said_len, b, sizeof b);
+                snprintf(buf, n, "%s; %s", a, b);
+        } else if (said)
                 copy_line(said, said_len, buf, n);
         else if (last)
                 copy_line(last, last_len, buf, n);

@@ -314,11 +314,11 @@ static void log_step(const struct raid_step *st, bool was_started) {
                 break;
         default:
                 if (st->action == RAID_STEP_STOP)
-                        log_struct(LOG_ERR, st->error, MSGID_RAID_STOP_FAILED, f, ELEMENTSOF(f),
+                        log_struct(LOG_ERR, 0, MSGID_RAID_STOP_FAILED, f, ELEMENTSOF(f),
                                    "cannot stop %s: %s; the reservation must stay held while it is assembled",
                                    st->device, st->reason);
                 else
-                        log_struct(LOG_ERR, st->error, MSGID_RAID_HOST, f, ELEMENTSOF(f), "cannot assemble %s: %s",
+                        log_struct(LOG_ERR, 0, MSGID_RAID_HOST, f, ELEMENTSOF(f), "cannot assemble %s: %s",
                                    st->device, st->reason);
         }
 }

@@ -265,8 +265,9 @@ int md_mdadm_assemble_argv(const char *conf, const char *dev, const char *argv[s
 int md_mdadm_stop_argv(const char *dev, const char *argv[static MD_MDADM_ARGV_MAX]);
 
 /* Writes what mdadm said last into buf (n bytes, always terminated when
- * n > 0): the text of its last "mdadm: ..." line, else its last non-empty
- * line, else "". Control characters become spaces. Returns buf. */
+ * n > 0): the text of its last "mdadm: ..." line (after the one before it,
+ * "WHY; LAST", when the last is short, such as "giving up."), else its last
+ * non-empty line, else "". Control characters become spaces. Returns buf. */
 char *md_mdadm_message(const char *out, size_t len, char *buf, size_t n);
 
 /* Runs argv (argv[0] "mdadm", found in /usr/sbin:/usr/bin:/sbin:/bin) with

@@ -726,12 +726,17 @@ static void test_mdadm_message(void **state) {
                             "filesystem or active volume group?");
         static const char two[] = "mdadm: /dev/sda is busy - skipping\nmdadm: /dev/sdb is busy - skipping\n";
         assert_string_equal(md_mdadm_message(two, sizeof two - 1, b, sizeof b), "/dev/sdb is busy - skipping");
+        assert_string_equal(md_mdadm_message(two, sizeof two - 1, b, 12), "/dev/sdb is");
         static const char noid[] = "mdadm: /dev/md/dbdata not identified in config file.\n";
         assert_string_equal(md_mdadm_message(noid, sizeof noid - 1, b, sizeof b),
                             "/dev/md/dbdata not identified in config file.");
+        static const char gaveup[] = "mdadm: Found some drive for an array that is already active: /dev/md/dbdata\n"
+                                     "mdadm: giving up.\n";
+        assert_string_equal(md_mdadm_message(gaveup, sizeof gaveup - 1, b, sizeof b),
+                            "Found some drive for an array that is already active: /dev/md/dbdata; giving up.");
         /* the last "mdadm: " line wins over later lines that are not mdadm's */
-        static const char mixed[] = "mdadm: first\nmdadm: second\n  trailing words\n\n";
-        assert_string_equal(md_mdadm_message(mixed, sizeof mixed - 1, b, sizeof b), "second");
+        static const char mixed[] = "mdadm: first line, long enough\nmdadm: second line, long enough\n  trailing\n\n";
+        assert_string_equal(md_mdadm_message(mixed, sizeof mixed - 1, b, sizeof b), "second line, long enough");
         static const char plain[] = "no prefix here\r\n\n";
         assert_string_equal(md_mdadm_message(plain, sizeof plain - 1, b, sizeof b), "no prefix here");
         static const char ctl[] = "mdadm: a\tb\x1b[0m";
