@@ -431,6 +431,7 @@ passive_untouched "passive's monitor, validate-all, stop and check"
 mkdir -p /tmp/hmnt
 mount -t ext4 /dev/md/dbdata /tmp/hmnt && echo data >/tmp/hmnt/f && sync || fail "mount /dev/md/dbdata"
 ocf_is "active: stop while the volume is mounted fails (I5)" 1 a stop
+show
 said "cannot stop /dev/md/dbdata" && said "Cannot get exclusive access" &&
 	pass "active: ... and says which array and why" || { fail "active: failed stop: reason"; show; }
 said "the reservation must stay held" && pass "active: ... and that the reservation must stay held" ||
