@@ -27,6 +27,8 @@ enum {
 /* journal MESSAGE_IDs */
 #define MSGID_RAID_CHANGED "8832c682cdff43759770fe9cfb6447cf" /* a device's verdict changed (watch) */
 #define MSGID_RAID_ERROR "6ae86c52e9b94a9b8607f709a20b2973"   /* a check could not run (watch) */
+#define MSGID_RAID_HOST "90d2f561c60c414c8426f638d324f458"    /* a host md array assembled or stopped (ocf) */
+#define MSGID_RAID_STOP_FAILED "6ca42b602a5c40b1a85c1fa99aac9827" /* a host md array could not be stopped (ocf) */
 
 struct opts {
         struct cli_common common;
@@ -281,8 +283,50 @@ static int cmd_watch(const struct opts *o, char *const *args, size_t n_args) {
 
 /* -------------------------------------------------------------------- ocf */
 
+/* Logs one array assembled or stopped (or not). */
+static void log_step(const struct raid_step *st, bool was_started) {
+        const char *action = raid_step_action_to_string(st->action);
+        const struct log_field f[] = {
+                { "TANDEM_DEVICE", st->device },
+                { "TANDEM_MD", st->kname },
+                { "TANDEM_RAID_ACTION", action },
+                { "TANDEM_RAID_OUTCOME", raid_step_outcome_to_string(st->outcome) },
+        };
+        const char *k = st->kname[0] ? st->kname : "-";
+        switch (st->outcome) {
+        case RAID_STEP_DONE:
+                log_struct(LOG_NOTICE, 0, MSGID_RAID_HOST, f, ELEMENTSOF(f), "%s %s (%s)",
+                           st->action == RAID_STEP_ASSEMBLE ? "assembled" : "stopped", st->device, k);
+                break;
+        case RAID_STEP_ALREADY:
+                if (st->action == RAID_STEP_STOP)
+                        log_info("%s: not assembled", st->device);
+                else if (was_started)
+                        log_info("%s (%s): assembled already", st->device, k);
+                else
+                        /* assembled before the takeover: by udev or the boot, which on
+                         * the passive node would have assembled it too (H2) */
+                        log_struct(LOG_WARNING, 0, MSGID_RAID_HOST, f, ELEMENTSOF(f),
+                                   "%s (%s) was assembled before this start, not by tandem: if udev or the boot "
+                                   "assembles it, the passive node has it assembled as well; keep it out of "
+                                   "auto-assembly (ARRAY <ignore> in /etc/mdadm/mdadm.conf, tandem-raid(8))",
+                                   st->device, k);
+                break;
+        default:
+                if (st->action == RAID_STEP_STOP)
+                        log_struct(LOG_ERR, 0, MSGID_RAID_STOP_FAILED, f, ELEMENTSOF(f),
+                                   "cannot stop %s: %s; the reservation must stay held while it is assembled",
+                                   st->device, st->reason);
+                else
+                        log_struct(LOG_ERR, 0, MSGID_RAID_HOST, f, ELEMENTSOF(f), "cannot assemble %s: %s",
+                                   st->device, st->reason);
+        }
+}
+
 /* Logs and prints what an action found. Returns rc. */
 static int ocf_report(int rc, const struct raid_agent_result *res) {
+        for (size_t i = 0; i < res->steps.n; i++)
+                log_step(&res->steps.steps[i], res->was_started);
         for (size_t i = 0; i < res->report.n; i++) {
                 const struct raid_result *x = &res->report.results[i];
                 log_info("%s %s: %s", x->device, health_to_string(x->health), x->reason);
@@ -318,6 +362,7 @@ static int cmd_ocf(struct opts *o, const char *action) {
                 .config = ocf_getenv("OCF_RESKEY_config"),
                 .sysroot = ocf_getenv("OCF_RESKEY_sysroot"),
                 .on_degraded = ocf_getenv("OCF_RESKEY_on_degraded"),
+                .mdadm_conf = ocf_getenv("OCF_RESKEY_mdadm_conf"),
         };
         int rc = raid_agent_init(&a, &p, &why);
         bool have_cfg = false;
@@ -337,12 +382,11 @@ static int cmd_ocf(struct opts *o, const char *action) {
                 rc = ocf_report(raid_agent_run(&a, act, &res), &res);
                 raid_agent_result_done(&res);
         } else {
+                struct raid_agent_result res;
                 if (why)
                         ocf_exit_reason(rc, "%s", why);
-                free(TAKE_PTR(why));
-                rc = raid_agent_unconfigured(&a, act, rc, &why);
-                if (why)
-                        ocf_exit_reason(rc, "%s", why);
+                rc = ocf_report(raid_agent_unconfigured(&a, act, rc, &res), &res);
+                raid_agent_result_done(&res);
         }
         raid_agent_done(&a);
         cfg_group_done(&g);

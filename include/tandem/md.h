@@ -211,3 +211,68 @@ int md_read(int sysroot_fd, const char *dev, struct md_status *ret);
 
 /* Frees what md_read() allocated in s and zeroes it; accepts NULL. */
 void md_status_done(struct md_status *s);
+
+/* --- assembling and stopping arrays with mdadm --------------------------
+ * DESIGN.md, Storage: host RAID over shared LUNs is assembled only on the
+ * active node, and stopped before the release. The command lines, the
+ * presence of an array and mdadm's messages are pure (storage/md-cmd.c);
+ * md_mdadm_run() spawns mdadm (storage/md-mdadm.c). */
+
+#define MD_MDADM_ARGV_MAX 8
+#define MD_MDADM_OUT_MAX 2048
+#define MD_DEVNAME_MAX 256
+/* How long one mdadm command may take (a dead SAN path can hang a read of
+ * the superblocks for a SCSI timeout or two). */
+#define MD_MDADM_TIMEOUT (30 * USEC_PER_SEC)
+
+/* Whether an array is there, from its md_read() status. */
+enum md_presence {
+        MD_ABSENT,              /* no such array in sysfs, or array_state clear (an empty md device) */
+        MD_INACTIVE,            /* array_state inactive: members bound, not started */
+        MD_RUNNING,             /* any other state: started (healthy or not) */
+        MD_PRESENCE_UNKNOWN,    /* array_state could not be read: something is there */
+        _MD_PRESENCE_MAX,
+        _MD_PRESENCE_INVALID = -EINVAL,
+};
+
+/* What one mdadm command did. */
+struct md_mdadm_result {
+        int status;                     /* exit status 0..255; -N: killed by signal N */
+        bool timed_out;                 /* killed after the timeout (status is then the signal) */
+        char out[MD_MDADM_OUT_MAX];     /* its stdout and stderr, the last bytes when longer; NUL-terminated */
+        size_t out_len;
+};
+
+/* Returns the presence an md_read() status shows (NULL: MD_ABSENT). */
+enum md_presence md_presence_of(const struct md_status *s);
+/* Returns "absent", "inactive", "running" or "unknown"; NULL for a bad value. */
+const char *md_presence_to_string(enum md_presence p);
+
+/* Writes the name mdadm is given for an md name into buf (n bytes): "md0"
+ * gives "/dev/md0"; "/dev/md0" and "/dev/md/NAME" stay as they are.
+ * Returns 0; -EINVAL for anything else (a /dev/disk/by-id link, a dm name,
+ * "..", a name starting with '-'); -ENAMETOOLONG when it does not fit. */
+int md_mdadm_devname(const char *dev, char *buf, size_t n);
+
+/* Fills argv with "mdadm --assemble --run --config CONF DEV": the array
+ * named DEV (an md_mdadm_devname()) assembled from the ARRAY line for it in
+ * CONF (an absolute path), and started even when a member is missing (the
+ * health gate then decides on a degraded array). The strings point into
+ * conf and dev. Returns 0, or -EINVAL for a conf that is not absolute or a
+ * dev that is not a /dev name. */
+int md_mdadm_assemble_argv(const char *conf, const char *dev, const char *argv[static MD_MDADM_ARGV_MAX]);
+/* Fills argv with "mdadm --stop DEV". Returns 0 or -EINVAL as above. */
+int md_mdadm_stop_argv(const char *dev, const char *argv[static MD_MDADM_ARGV_MAX]);
+
+/* Writes what mdadm said last into buf (n bytes, always terminated when
+ * n > 0): the text of its last "mdadm: ..." line (after the one before it,
+ * "WHY; LAST", when the last is short, such as "giving up."), else its last
+ * non-empty line, else "". Control characters become spaces. Returns buf. */
+char *md_mdadm_message(const char *out, size_t len, char *buf, size_t n);
+
+/* Runs argv (argv[0] "mdadm", found in /usr/sbin:/usr/bin:/sbin:/bin) with
+ * stdin /dev/null and its stdout and stderr collected in ret->out, for at
+ * most timeout (then it is killed: ret->timed_out). Returns 0 with *ret
+ * filled; -ENOENT when there is no such program; -errno when it could not
+ * be started. */
+int md_mdadm_run(const char *const *argv, usec_t timeout, struct md_mdadm_result *ret);

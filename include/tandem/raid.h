@@ -48,6 +48,9 @@ enum raid_kind {
 #define RAID_REASON_MAX 512
 #define RAID_PATH_MAX 256
 #define RAID_STATUS_MAX 1024
+/* How long an array may take to appear in sysfs after mdadm assembled it
+ * (udev makes the /dev/md/NAME link), or to leave it after a stop. */
+#define RAID_SETTLE_TIMEOUT (5 * USEC_PER_SEC)
 
 /* What a check that found no device says. */
 #define RAID_NOTHING_TO_CHECK "nothing to check: no md arrays and no dm raid, mirror or multipath devices"
@@ -71,12 +74,18 @@ struct raid_report {
         size_t n;
 };
 
-/* The I/O raid_check() does, so tests can replace the dm side. */
+/* The I/O raid_check(), raid_md_assemble() and raid_md_stop() do, so tests
+ * can replace the dm side and mdadm. */
 struct raid_ctx {
         int sysroot_fd;                 /* the root sysfs and /dev are read under */
         bool live;                      /* the sysroot is "/": dm may be queried */
         /* dmh_query() or a stand-in; NULL: dm devices are judged UNKNOWN */
         int (*dm_query)(const char *spec, struct dmh_device **ret, size_t *ret_n);
+        /* md_mdadm_run() or a stand-in that acts on the sysroot; NULL: md
+         * arrays cannot be assembled or stopped here (a moved sysroot) */
+        int (*mdadm)(const char *const *argv, usec_t timeout, struct md_mdadm_result *ret);
+        usec_t mdadm_timeout;           /* per mdadm command; 0: MD_MDADM_TIMEOUT */
+        usec_t settle_timeout;          /* how long an array may take to show up or go; 0: RAID_SETTLE_TIMEOUT */
 };
 
 /* Returns "md", "dm-raid", "dm-mirror", "dm-multipath", "dm" or "none"; NULL for a bad value. */
@@ -150,6 +159,80 @@ char *raid_report_problems(const struct raid_report *r, char *buf, size_t n);
 /* Writes a one-line summary ("degraded: 2 devices; /dev/md0 degraded (...)"), for sd_notify's STATUS=, into buf; returns buf. */
 char *raid_report_status(const struct raid_report *r, char *buf, size_t n);
 
+/* --- host md arrays: assembled at start, stopped at stop ------------------
+ * (storage/raid-assemble.c; DESIGN.md, Storage: host RAID over shared LUNs
+ * is assembled only on the active node, after the reservation is held and
+ * before the volume, and stopped before the release.) Only md names
+ * (raid_classify() kind md: mdN, /dev/mdN, /dev/md/NAME) are assembled or
+ * stopped; other names in the list (dm devices, links) are left alone.
+ * Arrays are found through <sysroot>/dev/md/NAME and <sysroot>/sys/block,
+ * and mdadm (ctx->mdadm) acts on them. */
+
+enum raid_step_action {
+        RAID_STEP_ASSEMBLE,
+        RAID_STEP_STOP,
+        _RAID_STEP_ACTION_MAX,
+        _RAID_STEP_ACTION_INVALID = -EINVAL,
+};
+
+enum raid_step_outcome {
+        RAID_STEP_DONE,                 /* assembled, or stopped, by this step */
+        RAID_STEP_ALREADY,              /* it was running already, or not there already */
+        RAID_STEP_FAILED,
+        _RAID_STEP_OUTCOME_MAX,
+        _RAID_STEP_OUTCOME_INVALID = -EINVAL,
+};
+
+/* What was done to one array. */
+struct raid_step {
+        char device[RAID_PATH_MAX];     /* as given */
+        enum raid_step_action action;
+        enum raid_step_outcome outcome;
+        char kname[MD_NAME_MAX];        /* "md127" once known, else "" */
+        int error;                      /* failed: -errno (-ETIME: mdadm timed out; -EBUSY: still there after a stop) */
+        char reason[RAID_REASON_MAX];   /* failed: why, with mdadm's last message */
+};
+
+struct raid_steps {
+        struct raid_step *steps;        /* in the order they were done */
+        size_t n;
+};
+
+/* Returns true for the names tandem assembles and stops: md names. */
+bool raid_is_md_name(const char *dev);
+/* Returns the number of md names in devs. */
+size_t raid_count_md(char *const *devs, size_t n);
+
+/* Assembles the md arrays among devs, in the order given (nested arrays
+ * bottom-up: the arrays an array is built on come first), each with
+ * `mdadm --assemble --run --config CONF DEV` and then checked to be running.
+ * An array that is running already is left as it is (RAID_STEP_ALREADY); an
+ * inactive one (members bound, not started: a partial assembly) is stopped
+ * first. Stops at the first failure. Appends a step for each array tried to
+ * *steps. Returns 0; the first failure's -errno (its step says why);
+ * -EINVAL (no ctx->mdadm, a conf that is not absolute); -ENOMEM. */
+int raid_md_assemble(const struct raid_ctx *ctx, const char *conf, char *const *devs, size_t n,
+                     struct raid_steps *steps);
+/* Stops the md arrays among devs in the reverse order with `mdadm --stop`,
+ * each checked gone from sysfs afterwards; an array that is not there is
+ * fine (RAID_STEP_ALREADY). Goes on after a failure, so that what can be
+ * stopped is. Appends a step for each array to *steps. Returns 0; the first
+ * failure's -errno; -EINVAL (no ctx->mdadm); -ENOMEM. */
+int raid_md_stop(const struct raid_ctx *ctx, char *const *devs, size_t n, struct raid_steps *steps);
+/* For a release that must wait while host RAID is assembled here (I5):
+ * returns 1 with *ret_dev pointing at the first md array of devs that is
+ * still there (running, inactive or unreadable), 0 when none is, -EINVAL. */
+int raid_md_any_assembled(const struct raid_ctx *ctx, char *const *devs, size_t n, const char **ret_dev);
+
+/* Returns the first failed step, or NULL. */
+const struct raid_step *raid_steps_failed(const struct raid_steps *s);
+/* Frees the steps and zeroes *s; accepts NULL. */
+void raid_steps_done(struct raid_steps *s);
+/* Returns "assemble" or "stop"; NULL for a bad value. */
+const char *raid_step_action_to_string(enum raid_step_action a);
+/* Returns "done", "already" or "failed"; NULL for a bad value. */
+const char *raid_step_outcome_to_string(enum raid_step_outcome o);
+
 /* --- `tandem-raid watch`, one round at a time (storage/raid-watch.c) ------ */
 
 /* What the watch keeps from one round to the next. */
@@ -195,6 +278,8 @@ void raid_watch_done(struct raid_watch *w);
 
 #define RAID_RUN_DIR "/run/tandem"
 #define RAID_MARKER_MAX 512
+/* The first line of a state marker. */
+#define RAID_MARKER_HEADER "# tandem-raid: started; the md arrays below were assembled by the start, and the stop stops them"
 
 /* The agent's parameters (OCF_RESKEY_*) and environment; NULL: not given. */
 struct raid_agent_params {
@@ -204,6 +289,7 @@ struct raid_agent_params {
         const char *group, *config;
         const char *sysroot;
         const char *on_degraded;        /* allow or refuse; default the config's, else allow */
+        const char *mdadm_conf;         /* the arrays to assemble; default the group file's sibling (below) */
 };
 
 /* The agent of one resource instance, set up from its parameters and the config. */
@@ -215,31 +301,56 @@ struct raid_agent {
         char *const *check;             /* what to check: devs, or the config's [raid] devices */
         size_t n_check;                 /* 0: every md and dm RAID device */
         enum cfg_on_degraded on_degraded;
+        /* The mdadm.conf(5) file that identifies the md arrays among check;
+         * NULL: tandem assembles and stops nothing (the arrays are managed
+         * outside tandem). Set: start assembles them in order before the
+         * check, stop stops them in reverse order. */
+        char *mdadm_conf;
 };
 
 /* What an action found. */
 struct raid_agent_result {
         struct raid_report report;      /* the check's, when one ran (the program logs each device) */
+        struct raid_steps steps;        /* arrays assembled or stopped, in order (the program logs each) */
+        bool was_started;               /* start: the resource was started already (its marker was there) */
         char *degraded;                 /* a start that went on although degraded: why it is degraded */
         char *reason;                   /* the problems found, or why the action failed (the OCF exit reason) */
 };
+
+/* Writes into *ret the default mdadm_conf of a group file: the group's
+ * file (group GROUP: /etc/tandem/GROUP.conf; or config) with ".conf"
+ * replaced by ".mdadm.conf" (or that appended), e.g.
+ * /etc/tandem/db.mdadm.conf; NULL when neither is given. Returns 0,
+ * -EINVAL (a bad group name), -ENOMEM. */
+int raid_agent_mdadm_conf_default(const char *group, const char *config, char **ret);
+/* Formats a state marker: RAID_MARKER_HEADER, then the md names of devs,
+ * one per line. Returns a new string, or NULL on ENOMEM. */
+char *raid_agent_marker_format(char *const *devs, size_t n);
+/* Parses a state marker: the md names on its lines (comments, blank lines
+ * and anything else skipped). Returns 0 with *ret (n strings, free with
+ * strv_free_n()) and *ret_n, or -ENOMEM. */
+int raid_agent_marker_parse(const char *text, size_t len, char ***ret, size_t *ret_n);
 
 /* Sets up *a from the parameters that need no config: the marker (set even
  * on failure), the devices and the sysroot. Returns OCF_SUCCESS, or
  * OCF_ERR_CONFIGURED or OCF_ERR_GENERIC with *ret_reason. */
 int raid_agent_init(struct raid_agent *a, const struct raid_agent_params *p, char **ret_reason);
 /* Completes *a with the group's config g (NULL: none was named): opens the
- * sysroot, picks the devices and on_degraded. Returns OCF_SUCCESS, or
+ * sysroot, picks the devices, on_degraded and the mdadm_conf (checked:
+ * absolute, a regular file owned by root or us and writable by nobody
+ * else, with md arrays among the devices). Returns OCF_SUCCESS, or
  * OCF_ERR_CONFIGURED with *ret_reason. */
 int raid_agent_settle(struct raid_agent *a, const struct raid_agent_params *p, const struct cfg_group *g,
                       char **ret_reason);
 /* Runs start, stop, monitor or validate-all on a settled agent. Returns the
- * OCF exit code; *ret says what was found (release with raid_agent_result_done()). */
+ * OCF exit code; *ret says what was found and done (release with
+ * raid_agent_result_done()). */
 int raid_agent_run(const struct raid_agent *a, enum ocf_action act, struct raid_agent_result *ret);
 /* Returns the exit code of act when setting up failed with rc: a stop still
- * stops on a bad configuration, a monitor without the marker is
- * OCF_NOT_RUNNING; else rc. *ret_reason gets a new failure. */
-int raid_agent_unconfigured(const struct raid_agent *a, enum ocf_action act, int rc, char **ret_reason);
+ * stops (the arrays its marker names, then the marker) on a bad
+ * configuration, a monitor without the marker is OCF_NOT_RUNNING; else rc.
+ * *ret says what was done (release with raid_agent_result_done()). */
+int raid_agent_unconfigured(const struct raid_agent *a, enum ocf_action act, int rc, struct raid_agent_result *ret);
 /* Frees what the agent holds; accepts NULL. */
 void raid_agent_done(struct raid_agent *a);
 /* Frees what a result holds and zeroes it; accepts NULL. */

@@ -1,8 +1,9 @@
 #!/bin/bash
 # tandem-raid against real md and dm devices in a real kernel: one boot of
-# the QEMU rig (tests/rig/qemu/run.sh, one LUN seen as /dev/sda and
-# /dev/sdb), and in the guest, every verdict read through tandem-raid's
-# exit status and JSON:
+# the QEMU rig (tests/rig/qemu/run.sh, four LUNs of 32 MiB, each seen twice:
+# /dev/sda..sdd through initiator A, /dev/sde..sdh through initiator B;
+# modules raid0 and raid10 added), and in the guest, every verdict read
+# through tandem-raid's exit status and JSON:
 #   md      RAID1 over two loop devices: ok (also through a /dev/disk/by-id
 #           style link); ext4 made, mounted, written, unmounted on it (with
 #           $BUILD/tandem-volume when it is built, else plain mount);
@@ -14,10 +15,30 @@
 #   dm-raid raid1 with metadata devices over dm-linear legs: ok (by
 #           /dev/mapper/NAME and by /dev/dm-N); a leg's linear table swapped
 #           for `error`, then a write: degraded (3), the leg dead in the JSON;
-#   mpath   multipath over sda and sdb: ok; `fail_path` of sda's path:
+#   mpath   multipath over LUN 0's two paths: ok; `fail_path` of one:
 #           degraded (3), that path "failed" in the JSON; reinstated: ok;
 #   all     `check` without DEV lists the dm raid and multipath maps and not
-#           the linear ones; with nothing left, exit 1 "nothing to check".
+#           the linear ones; with nothing left, exit 1 "nothing to check";
+#   host    host RAID over shared LUNs (H2; DESIGN.md "Storage"): the two
+#           initiators are the two nodes (A active, B passive, B with its
+#           own mdadm map in a mount namespace). md RAID1 over LUN 0 and 1
+#           through A's paths, made "on the peer" (foreign homehost). First
+#           the problem: a gate that only checks refuses an unassembled
+#           array, and what assembles it instead (udev's mdadm
+#           --incremental) does so on the passive node too, from its paths,
+#           whose gate then passes. Then the fix: ARRAY <ignore> in
+#           /etc/mdadm/mdadm.conf stops that; `tandem-raid ocf start` with
+#           /etc/tandem/GROUP.mdadm.conf assembles the array from A's paths
+#           only; again: one array (I6); B's probe, validate-all, stop and
+#           check claim none of B's paths, at any point; a stop with the
+#           volume mounted fails (1), names the array and keeps it and the
+#           marker (I5); after the unmount it stops it, and again (I6); a
+#           start the gate refuses (a member gone, on_degraded=refuse)
+#           stops what it assembled; B's start, which only the ordering
+#           after the takeover keeps from running, would assemble from B's
+#           paths; RAID 1+0 (raid0 over two raid1 pairs) assembled
+#           bottom-up and stopped top-down, not stoppable while mounted;
+#           raid10 and raid5 assembled and stopped.
 # Run from the repo root, as root, after `make`. Exit 0 pass, 77 skip (the
 # rig cannot run here; reason printed), anything else fail (the rig's own
 # status passes through: 124 timeout, 125 rig setup failed).
@@ -235,13 +256,290 @@ else
 	fail "nothing left: exit $rc: $(cat /tmp/tr.out)"
 fi
 
+
+# ================================= host RAID over shared LUNs (H2, DESIGN.md
+# "Storage"). Every LUN is seen twice in this one kernel: through initiator A
+# (the active node's path) and initiator B (the passive node's). The arrays
+# are made over A's paths; B's paths stand for the passive node's disks, and
+# must never be claimed by md. The passive node has its own mdadm (its own
+# /run/mdadm, in a mount namespace), as a second host would.
+set -- $(sed -n 1p /rig/disks); A0=$2 B0=$3
+set -- $(sed -n 2p /rig/disks); A1=$2 B1=$3
+set -- $(sed -n 3p /rig/disks); A2=$2 B2=$3
+set -- $(sed -n 4p /rig/disks); A3=$2 B3=$3
+ALLA="$A0 $A1 $A2 $A3" ALLB="$B0 $B1 $B2 $B3"
+echo "host RAID: active paths $ALLA, passive paths $ALLB"
+bn() { echo "${1#/dev/}"; }
+holders() { ls "/sys/block/$(bn "$1")/holders" 2>/dev/null | tr '\n' ' '; }
+# in_mdstat DISK: /proc/mdstat lists DISK as a member
+in_mdstat() { grep -Eq "(^| )$(bn "$1")\[" /proc/mdstat; }
+# unclaimed WHAT DISK...: no holder and not in /proc/mdstat, for each DISK
+unclaimed() {
+	_what=$1 _bad=""
+	shift
+	for _d in "$@"; do
+		[ -z "$(holders "$_d")" ] || _bad="$_bad $_d (held by $(holders "$_d"))"
+		in_mdstat "$_d" && _bad="$_bad $_d (in /proc/mdstat)"
+	done
+	if [ -z "$_bad" ]; then pass "$_what"; else fail "$_what:$_bad"; sed 's/^/     /' /proc/mdstat; fi
+}
+passive_untouched() { unclaimed "$1: the passive node's paths ($ALLB) claimed by nothing" $ALLB; }
+# kname DEV: md127 for /dev/md/NAME (through its link)
+kname() { _l=$(readlink "$1" 2>/dev/null) && echo "${_l##*/}"; }
+# running DEV: the array is there and started
+running() {
+	_k=$(kname "$1") || return 1
+	_s=$(cat "/sys/block/$_k/md/array_state" 2>/dev/null) || return 1
+	[ "$_s" != clear ] && [ "$_s" != inactive ]
+}
+# members DEV: the array's members (DEV: /dev/md/NAME or /dev/mdN)
+members() {
+	_k=$(kname "$1") || _k=$(bn "$1")
+	ls "/sys/block/$_k/md" 2>/dev/null | sed -n 's/^dev-//p' | sort | tr '\n' ' '
+}
+# members_are WHAT DEV DISK...: the array's members are exactly DISK...
+members_are() {
+	_what=$1 _dev=$2
+	shift 2
+	_want=$(for _d in "$@"; do bn "$_d"; done | sort | tr '\n' ' ')
+	[ "$(members "$_dev")" = "$_want" ] && pass "$_what: members $_want" ||
+		fail "$_what: members '$(members "$_dev")', want '$_want'"
+}
+# on NODE CMD...: CMD as node a (the active) or b (the passive, its own mdadm map)
+on() {
+	_node=$1
+	shift
+	if [ "$_node" = a ]; then
+		"$@"
+	else
+		unshare -m sh -c 'mount -t tmpfs tmpfs /run/mdadm && exec "$@"' sh "$@"
+	fi
+}
+mkdir -p /run/mdadm /etc/tandem /etc/mdadm /dev/disk/by-id
+chmod 0755 /etc/tandem
+# ocf NODE ACTION [VAR=VALUE...]: the agent as tandem-raid@NODE.service runs
+# it (OCF_RESKEY_group=NODE: /etc/tandem/NODE.conf, NODE.mdadm.conf); exit
+# status in $rc, output in /tmp/ocf.out
+cat >/tmp/ocf.sh <<'X'
+n=$1 act=$2
+shift 2
+exec env OCF_RESKEY_group=$n OCF_RESOURCE_INSTANCE=tandem-raid@$n TANDEM_RUN_DIR=/run/tandem-$n "$@" \
+	tandem-raid ocf "$act"
+X
+ocf() {
+	_node=$1
+	shift
+	case $_node in a) _g=active ;; *) _g=passive ;; esac
+	on "$_node" sh /tmp/ocf.sh "$_g" "$@" >/tmp/ocf.out 2>&1
+	rc=$?
+}
+said() { grep -q -- "$1" /tmp/ocf.out; }
+show() { sed 's/^/     | /' /tmp/ocf.out; }
+ocf_is() { # ocf_is WHAT RC NODE ACTION [VAR=VALUE...]
+	_what=$1 _want=$2
+	shift 2
+	ocf "$@"
+	if [ "$rc" = "$_want" ]; then pass "$_what: exit $rc"; else fail "$_what: exit $rc, want $_want"; show; fi
+}
+# stable names for the LUNs, one per node, as udev's /dev/disk/by-id would give
+for i in 0 1 2 3; do
+	eval "ln -sf ../../\$(bn \$A$i) /dev/disk/by-id/wwn-lun$i-a; ln -sf ../../\$(bn \$B$i) /dev/disk/by-id/wwn-lun$i-b"
+done
+group_conf() { # group_conf NAME DEVICES...
+	_n=$1
+	shift
+	printf '[cluster]\nname = rig\nnode = %s\n[raid]\ndevices = %s\n' "$_n" "$*" >"/etc/tandem/$_n.conf"
+	chmod 0600 "/etc/tandem/$_n.conf"
+}
+mdadm_conf() { # mdadm_conf NAME "DEVICE..." "ARRAY LINE"...
+	_f=/etc/tandem/$1.mdadm.conf
+	echo "DEVICE $2" >"$_f"
+	shift 2
+	for _l in "$@"; do echo "ARRAY $_l" >>"$_f"; done
+	chmod 0644 "$_f"
+}
+uuid_of() { mdadm --detail --export "$1" | sed -n 's/^MD_UUID=//p'; }
+
+# ---- the array: RAID1 over LUN 0 and LUN 1 through A, made on the peer
+# (homehost nodeb: foreign here, as an array made on the other node is)
+mdadm --create /dev/md/dbdata --run --level=1 --raid-devices=2 --metadata=1.2 --bitmap=internal \
+	--homehost=nodeb --name=dbdata "$A0" "$A1" >/tmp/mdadm.out 2>&1 || { cat /tmp/mdadm.out; fail "mdadm --create dbdata"; }
+mdadm --wait /dev/md/dbdata >/dev/null 2>&1
+U=$(uuid_of /dev/md/dbdata)
+mkfs.ext4 -q -F /dev/md/dbdata >/dev/null 2>&1 || fail "mkfs.ext4 on /dev/md/dbdata"
+mdadm --stop /dev/md/dbdata >/dev/null 2>&1 || fail "mdadm --stop dbdata after create"
+echo "dbdata: RAID1 UUID $U over $A0 $A1; stopped, as after a clean shutdown"
+group_conf active /dev/md/dbdata
+group_conf passive /dev/md/dbdata-b
+
+# ---- the problem, as it was: the gate only checks, so something else must
+# assemble the array, and what does (udev's mdadm --incremental, the boot)
+# does it on every node
+ocf_is "before: a gate that only checks, array not assembled: start refused" 1 a start
+said "no such md array" && pass "before: ... because nothing assembled it" || { fail "before: reason"; show; }
+on b mdadm --incremental "$B0" >/dev/null 2>&1
+on b mdadm --incremental "$B1" >/dev/null 2>&1
+kb=$(holders "$B0" | tr -d ' ')
+if [ -n "$kb" ] && grep -q "^$kb : active" /proc/mdstat &&
+	[ "$(members "/dev/$kb")" = "$(printf '%s\n' "$(bn "$B0")" "$(bn "$B1")" | sort | tr '\n' ' ')" ]; then
+	pass "before: udev's mdadm --incremental on the passive node assembles it from the passive's paths ($kb: $(members "/dev/$kb"))"
+	expect_rc "before: and the passive's gate passes on it" 0 tandem-raid check "/dev/$kb"
+	mdadm --stop "/dev/$kb" >/dev/null 2>&1
+else
+	fail "before: the passive node's incremental assembly did not assemble ($(cat /proc/mdstat))"
+fi
+passive_untouched "cleaned up"
+
+# ---- the fix, part one: the array is kept out of auto-assembly on every node
+echo "ARRAY <ignore> UUID=$U" >/etc/mdadm/mdadm.conf
+on b mdadm --incremental "$B0" >/tmp/inc.out 2>&1
+on b mdadm --incremental "$B1" >>/tmp/inc.out 2>&1
+grep -q "explicitly ignored" /tmp/inc.out && pass "ARRAY <ignore>: udev's incremental assembly refuses it" ||
+	{ fail "ARRAY <ignore>: incremental said: $(cat /tmp/inc.out)"; }
+passive_untouched "after incremental assembly under ARRAY <ignore>"
+
+# ---- part two: only the active node's start assembles it, from its own paths
+mdadm_conf active "/dev/disk/by-id/wwn-lun0-a /dev/disk/by-id/wwn-lun1-a" "/dev/md/dbdata UUID=$U"
+mdadm_conf passive "/dev/disk/by-id/wwn-lun0-b /dev/disk/by-id/wwn-lun1-b" "/dev/md/dbdata-b UUID=$U"
+ocf_is "active: validate-all with /etc/tandem/active.mdadm.conf" 0 a validate-all
+ocf_is "active: probe before start: not running" 7 a monitor
+expect_rc "active: check before start: failed (not assembled), and check does not assemble" 4 tandem-raid -g active check
+unclaimed "active: nothing assembled by validate-all, monitor or check" $ALLA
+
+ocf_is "active: start assembles and checks" 0 a start
+show
+said "assembled /dev/md/dbdata (md" && pass "active: start logged the assembly" || { fail "active: no assembly logged"; show; }
+running /dev/md/dbdata && pass "active: /dev/md/dbdata is running ($(kname /dev/md/dbdata))" || fail "active: /dev/md/dbdata not running"
+members_are "active: assembled from the active node's paths only" /dev/md/dbdata "$A0" "$A1"
+passive_untouched "active started"
+grep -q /dev/md/dbdata /run/tandem-active/raid-tandem-raid_active.started 2>/dev/null &&
+	pass "active: the state marker names /dev/md/dbdata" || fail "active: marker does not name the array"
+ocf_is "active: start again (I6)" 0 a start
+[ "$(grep -c ' : active' /proc/mdstat)" = 1 ] && pass "active: still one array" || fail "active: $(cat /proc/mdstat)"
+ocf_is "active: monitor" 0 a monitor
+
+# the passive node, meanwhile: its probe, validate-all, check and stop never
+# assemble (its start runs only after its takeover holds the reservation:
+# tandem-raid@ Requires= and After= tandem-takeover@)
+ocf_is "passive: probe: not running" 7 b monitor
+ocf_is "passive: validate-all" 0 b validate-all
+ocf_is "passive: stop on a stopped resource" 0 b stop
+expect_rc "passive: check: not assembled here (failed)" 4 on b tandem-raid -g passive check
+passive_untouched "passive's monitor, validate-all, stop and check"
+
+# the volume on it, then the stop in the chain's order: unmount first
+mkdir -p /tmp/hmnt
+mount -t ext4 /dev/md/dbdata /tmp/hmnt && echo data >/tmp/hmnt/f && sync || fail "mount /dev/md/dbdata"
+ocf_is "active: stop while the volume is mounted fails (I5)" 1 a stop
+show
+said "cannot stop /dev/md/dbdata" && said "Cannot get exclusive access" &&
+	pass "active: ... and says which array and why" || { fail "active: failed stop: reason"; show; }
+said "the reservation must stay held" && pass "active: ... and that the reservation must stay held" ||
+	{ fail "active: failed stop: no word on the reservation"; show; }
+running /dev/md/dbdata && pass "active: the array is still there" || fail "active: the array went away"
+[ -e /run/tandem-active/raid-tandem-raid_active.started ] && pass "active: the marker stays" || fail "active: marker gone"
+umount /tmp/hmnt
+ocf_is "active: stop after the unmount" 0 a stop
+said "stopped /dev/md/dbdata" && pass "active: stop logged" || { fail "active: no stop logged"; show; }
+running /dev/md/dbdata && fail "active: /dev/md/dbdata still running" || pass "active: /dev/md/dbdata stopped"
+unclaimed "active: its paths are free again" $ALLA
+passive_untouched "active stopped"
+ocf_is "active: stop again (I6)" 0 a stop
+ocf_is "active: monitor after stop" 7 a monitor
+
+# a start the gate refuses leaves nothing behind: LUN 1's path gone, the
+# array comes up degraded, on_degraded=refuse fails the start and stops it
+rm /dev/disk/by-id/wwn-lun1-a
+ocf_is "active: one member missing, on_degraded=refuse: start refused" 1 a start OCF_RESKEY_on_degraded=refuse
+said "degraded and on_degraded=refuse" && pass "active: ... degraded" || { fail "active: refused start: reason"; show; }
+running /dev/md/dbdata && fail "active: the refused start left the array assembled" ||
+	pass "active: the refused start stopped what it assembled"
+[ -e /run/tandem-active/raid-tandem-raid_active.started ] && fail "active: refused start left a marker" ||
+	pass "active: no marker after the refused start"
+unclaimed "active: refused start: paths free" $ALLA
+ln -sf "../../$(bn "$A1")" /dev/disk/by-id/wwn-lun1-a
+passive_untouched "the refused start"
+
+# the passive node's configuration works: only the missing start keeps its
+# paths free. Were its start to run without the takeover before it (what
+# the units' ordering prevents), it would assemble the LUNs from its own
+# paths. Shown with the active stopped (in this one kernel mdadm itself
+# refuses a second assembly of an active array; two hosts would not), then
+# undone.
+ocf_is "passive: a start without the takeover would assemble (what the ordering prevents)" 0 b start \
+	OCF_RESKEY_on_degraded=allow
+mb=" $(members /dev/md/dbdata-b)"
+bad=$(for m in $mb; do case " $(bn "$B0") $(bn "$B1") " in *" $m "*) ;; *) echo "$m" ;; esac; done)
+[ "$mb" != " " ] && [ -z "$bad" ] && pass "passive: ... from the passive's paths:$mb" ||
+	fail "passive: members '$mb' (not the passive's: $bad)"
+ocf_is "passive: stop" 0 b stop
+passive_untouched "the passive's stop"
+mdadm --stop /dev/md/dbdata >/dev/null 2>&1
+mdadm --zero-superblock "$A0" "$A1" >/dev/null 2>&1
+
+# ---- nested and other levels: RAID 1+0 as raid0 over two raid1 pairs,
+# assembled bottom-up and stopped top-down; raid10 and raid5 in one level
+mdadm --create /dev/md/r0 --run --level=1 --raid-devices=2 --metadata=1.2 "$A0" "$A1" >/dev/null 2>&1 &&
+	mdadm --create /dev/md/r1 --run --level=1 --raid-devices=2 --metadata=1.2 "$A2" "$A3" >/dev/null 2>&1 &&
+	mdadm --create /dev/md/top --run --level=0 --raid-devices=2 --metadata=1.2 /dev/md/r0 /dev/md/r1 \
+		>/tmp/mdadm.out 2>&1 || { cat /tmp/mdadm.out; fail "mdadm --create r0 r1 top"; }
+mdadm --wait /dev/md/r0 /dev/md/r1 >/dev/null 2>&1
+U0=$(uuid_of /dev/md/r0) U1=$(uuid_of /dev/md/r1) UT=$(uuid_of /dev/md/top)
+mdadm --stop /dev/md/top /dev/md/r1 /dev/md/r0 >/dev/null 2>&1
+printf 'ARRAY <ignore> UUID=%s\n' "$U0" "$U1" "$UT" >/etc/mdadm/mdadm.conf
+group_conf active /dev/md/r0 /dev/md/r1 /dev/md/top
+mdadm_conf active "/dev/disk/by-id/wwn-lun0-a /dev/disk/by-id/wwn-lun1-a /dev/disk/by-id/wwn-lun2-a /dev/disk/by-id/wwn-lun3-a /dev/md/r0 /dev/md/r1" \
+	"/dev/md/r0 UUID=$U0" "/dev/md/r1 UUID=$U1" "/dev/md/top UUID=$UT"
+ocf_is "1+0: start" 0 a start
+order=$(sed -n 's/.*assembled \(\/dev\/md\/[a-z0-9]*\) .*/\1/p' /tmp/ocf.out | tr '\n' ' ')
+[ "$order" = "/dev/md/r0 /dev/md/r1 /dev/md/top " ] && pass "1+0: assembled bottom-up: $order" ||
+	{ fail "1+0: assembly order '$order'"; show; }
+running /dev/md/top && [ "$(cat /sys/block/$(kname /dev/md/top)/md/level)" = raid0 ] &&
+	pass "1+0: top (raid0) running" || fail "1+0: top not running"
+members_are "1+0: r0 from the active's paths" /dev/md/r0 "$A0" "$A1"
+members_are "1+0: r1 from the active's paths" /dev/md/r1 "$A2" "$A3"
+members_are "1+0: top over r0 and r1" /dev/md/top "$(kname /dev/md/r0)" "$(kname /dev/md/r1)"
+passive_untouched "1+0 started"
+mount -t ext4 /dev/md/top /tmp/hmnt 2>/dev/null || { mkfs.ext4 -q -F /dev/md/top >/dev/null 2>&1; mount -t ext4 /dev/md/top /tmp/hmnt; }
+ocf_is "1+0: stop while mounted fails" 1 a stop
+running /dev/md/top && running /dev/md/r0 && pass "1+0: all three still there" || fail "1+0: an array went away"
+umount /tmp/hmnt
+ocf_is "1+0: stop" 0 a stop
+order=$(sed -n 's/.*stopped \(\/dev\/md\/[a-z0-9]*\) .*/\1/p' /tmp/ocf.out | tr '\n' ' ')
+[ "$order" = "/dev/md/top /dev/md/r1 /dev/md/r0 " ] && pass "1+0: stopped top-down: $order" ||
+	{ fail "1+0: stop order '$order'"; show; }
+unclaimed "1+0: every path free" $ALLA $ALLB
+mdadm --zero-superblock "$A0" "$A1" "$A2" "$A3" >/dev/null 2>&1
+
+for lv in raid10:4 raid5:3; do
+	level=${lv%:*} nd=${lv#*:}
+	set -- $ALLA
+	[ "$nd" = 3 ] && set -- "$A0" "$A1" "$A2"
+	mdadm --create /dev/md/lv --run --level="$level" --raid-devices="$nd" --metadata=1.2 "$@" >/tmp/mdadm.out 2>&1 ||
+		{ cat /tmp/mdadm.out; fail "mdadm --create $level"; }
+	mdadm --wait /dev/md/lv >/dev/null 2>&1
+	UL=$(uuid_of /dev/md/lv)
+	mdadm --stop /dev/md/lv >/dev/null 2>&1
+	echo "ARRAY <ignore> UUID=$UL" >/etc/mdadm/mdadm.conf
+	group_conf active /dev/md/lv
+	mdadm_conf active "/dev/disk/by-id/wwn-lun0-a /dev/disk/by-id/wwn-lun1-a /dev/disk/by-id/wwn-lun2-a /dev/disk/by-id/wwn-lun3-a" "/dev/md/lv UUID=$UL"
+	ocf_is "$level: start" 0 a start
+	running /dev/md/lv && [ "$(cat /sys/block/$(kname /dev/md/lv)/md/level)" = "$level" ] &&
+		pass "$level: running over $(members /dev/md/lv)" || fail "$level: not running"
+	passive_untouched "$level started"
+	ocf_is "$level: stop" 0 a stop
+	unclaimed "$level: every path free" $ALLA $ALLB
+	mdadm --zero-superblock "$@" >/dev/null 2>&1
+done
+
 finish
 EOF
 
-echo "tandem-raid in the QEMU rig: md RAID1, dm-raid1, dm-multipath"
+echo "tandem-raid in the QEMU rig: md RAID1, dm-raid1, dm-multipath, host RAID over shared LUNs"
 rc=0
 vol=()
 [ -x "$BUILD/tandem-volume" ] && vol=(--bin "$BUILD/tandem-volume")
-tests/rig/qemu/run.sh --file tests/lib.sh:/rig/test-lib.sh --bin "$BUILD/tandem-raid" --bin "$BUILD/rig/blkio" "${vol[@]}" --luns 1 --timeout 900 \
+tests/rig/qemu/run.sh --file tests/lib.sh:/rig/test-lib.sh --bin "$BUILD/tandem-raid" --bin "$BUILD/rig/blkio" "${vol[@]}" \
+	--luns 4 --lun-mb 32 --module raid0 --module raid10 --timeout 900 \
 	"$tmp/guest.sh" || rc=$?
 exit "$rc"

@@ -5,6 +5,7 @@
  * SOURCE). Expected values are what the kernel wrote there. Run from the
  * repo root. */
 #include <fcntl.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "tandem/md.h"
+#include "tandem/util.h"
 
 #define FIXTURES "tests/fixtures/md/"
 
@@ -628,6 +630,176 @@ static void test_verdict_rules(void **state) {
         assert_int_equal(md_verdict(NULL, reason, sizeof reason), HEALTH_UNKNOWN);
 }
 
+/* ----------------------------------------------------- mdadm (md-cmd.c) */
+
+static void test_presence(void **state) {
+        (void) state;
+        struct md_status s = {};
+        assert_int_equal(md_presence_of(NULL), MD_ABSENT);
+        s.array_state = MD_ARRAY_CLEAR; /* an md device with nothing in it */
+        assert_int_equal(md_presence_of(&s), MD_ABSENT);
+        s.array_state = MD_ARRAY_INACTIVE;
+        assert_int_equal(md_presence_of(&s), MD_INACTIVE);
+        const enum md_array_state running[] = { MD_ARRAY_SUSPENDED, MD_ARRAY_READONLY, MD_ARRAY_READ_AUTO,
+                                                MD_ARRAY_CLEAN, MD_ARRAY_ACTIVE, MD_ARRAY_WRITE_PENDING,
+                                                MD_ARRAY_ACTIVE_IDLE, MD_ARRAY_BROKEN };
+        for (size_t i = 0; i < ELEMENTSOF(running); i++) {
+                s.array_state = running[i];
+                assert_int_equal(md_presence_of(&s), MD_RUNNING);
+        }
+        s.err[MD_FILE_ARRAY_STATE] = -EBADMSG;
+        assert_int_equal(md_presence_of(&s), MD_PRESENCE_UNKNOWN);
+        assert_string_equal(md_presence_to_string(MD_INACTIVE), "inactive");
+        assert_null(md_presence_to_string(_MD_PRESENCE_MAX));
+
+        /* the trees the kernel wrote: an inactive array, a clean one, none */
+        int fd = open(FIXTURES "inactive", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(md_read(fd, "md0", &s), 0);
+        assert_int_equal(md_presence_of(&s), MD_INACTIVE);
+        md_status_done(&s);
+        close(fd);
+        fd = open(FIXTURES "clean-raid1", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(md_read(fd, "md0", &s), 0);
+        assert_int_equal(md_presence_of(&s), MD_RUNNING);
+        md_status_done(&s);
+        close(fd);
+        fd = open(FIXTURES "assemble-incomplete", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(md_read(fd, "md0", &s), -ENOENT);
+        close(fd);
+}
+
+static void want_argv(const char *const *got, const char *const *want) {
+        size_t i = 0;
+        for (; want[i]; i++) {
+                if (!got[i] || strcmp(got[i], want[i]) != 0)
+                        fail_msg("argv[%zu] = \"%s\", want \"%s\"", i, got[i] ? got[i] : "(null)", want[i]);
+        }
+        if (got[i])
+                fail_msg("argv[%zu] = \"%s\", want the end", i, got[i]);
+}
+
+static void test_mdadm_argv(void **state) {
+        (void) state;
+        const char *argv[MD_MDADM_ARGV_MAX];
+        char dev[MD_DEVNAME_MAX], small[10];
+
+        /* the names mdadm is given */
+        assert_int_equal(md_mdadm_devname("md0", dev, sizeof dev), 0);
+        assert_string_equal(dev, "/dev/md0");
+        assert_int_equal(md_mdadm_devname("/dev/md127", dev, sizeof dev), 0);
+        assert_string_equal(dev, "/dev/md127");
+        assert_int_equal(md_mdadm_devname("/dev/md/dbdata", dev, sizeof dev), 0);
+        assert_string_equal(dev, "/dev/md/dbdata");
+        assert_int_equal(md_mdadm_devname("/dev/disk/by-id/md-uuid-1", dev, sizeof dev), -EINVAL);
+        assert_int_equal(md_mdadm_devname("/dev/mapper/mpatha", dev, sizeof dev), -EINVAL);
+        assert_int_equal(md_mdadm_devname("/dev/md/..", dev, sizeof dev), -EINVAL);
+        assert_int_equal(md_mdadm_devname("/dev/md/a/b", dev, sizeof dev), -EINVAL);
+        assert_int_equal(md_mdadm_devname("/dev/md/", dev, sizeof dev), -EINVAL);
+        assert_int_equal(md_mdadm_devname("/dev/md/a b", dev, sizeof dev), -EINVAL);
+        assert_int_equal(md_mdadm_devname("/dev/md/-run", dev, sizeof dev), -EINVAL);
+        assert_int_equal(md_mdadm_devname("dm-0", dev, sizeof dev), -EINVAL);
+        assert_int_equal(md_mdadm_devname("/dev/md/dbdata", small, sizeof small), -ENAMETOOLONG);
+
+        /* mdadm --assemble --run --config CONF DEV; mdadm --stop DEV */
+        assert_int_equal(md_mdadm_assemble_argv("/etc/tandem/db.mdadm.conf", "/dev/md/dbdata", argv), 0);
+        want_argv(argv, (const char *const[]) { "mdadm", "--assemble", "--run", "--config",
+                                                "/etc/tandem/db.mdadm.conf", "/dev/md/dbdata", NULL });
+        assert_int_equal(md_mdadm_stop_argv("/dev/md127", argv), 0);
+        want_argv(argv, (const char *const[]) { "mdadm", "--stop", "/dev/md127", NULL });
+        assert_int_equal(md_mdadm_assemble_argv("db.mdadm.conf", "/dev/md/dbdata", argv), -EINVAL);
+        assert_int_equal(md_mdadm_assemble_argv("/etc/x", "--scan", argv), -EINVAL);
+        assert_int_equal(md_mdadm_assemble_argv(NULL, "/dev/md0", argv), -EINVAL);
+        assert_int_equal(md_mdadm_stop_argv("md0", argv), -EINVAL);
+        assert_int_equal(md_mdadm_stop_argv("/dev/", argv), -EINVAL);
+        assert_int_equal(md_mdadm_stop_argv("/dev/md/../sda", argv), -EINVAL);
+}
+
+static void test_mdadm_message(void **state) {
+        (void) state;
+        char b[256];
+        /* what mdadm 4.2 wrote in the QEMU rig */
+        static const char busy[] = "mdadm: Cannot get exclusive access to /dev/md/dbdata:Perhaps a running process, "
+                                   "mounted filesystem or active volume group?\n";
+        assert_string_equal(md_mdadm_message(busy, sizeof busy - 1, b, sizeof b),
+                            "Cannot get exclusive access to /dev/md/dbdata:Perhaps a running process, mounted "
+                            "filesystem or active volume group?");
+        static const char two[] = "mdadm: /dev/sda is busy - skipping\nmdadm: /dev/sdb is busy - skipping\n";
+        assert_string_equal(md_mdadm_message(two, sizeof two - 1, b, sizeof b), "/dev/sdb is busy - skipping");
+        assert_string_equal(md_mdadm_message(two, sizeof two - 1, b, 12), "/dev/sdb is");
+        static const char noid[] = "mdadm: /dev/md/dbdata not identified in config file.\n";
+        assert_string_equal(md_mdadm_message(noid, sizeof noid - 1, b, sizeof b),
+                            "/dev/md/dbdata not identified in config file.");
+        static const char gaveup[] = "mdadm: Found some drive for an array that is already active: /dev/md/dbdata\n"
+                                     "mdadm: giving up.\n";
+        assert_string_equal(md_mdadm_message(gaveup, sizeof gaveup - 1, b, sizeof b),
+                            "Found some drive for an array that is already active: /dev/md/dbdata; giving up.");
+        /* the last "mdadm: " line wins over later lines that are not mdadm's */
+        static const char mixed[] = "mdadm: first line, long enough\nmdadm: second line, long enough\n  trailing\n\n";
+        assert_string_equal(md_mdadm_message(mixed, sizeof mixed - 1, b, sizeof b), "second line, long enough");
+        static const char plain[] = "no prefix here\r\n\n";
+        assert_string_equal(md_mdadm_message(plain, sizeof plain - 1, b, sizeof b), "no prefix here");
+        static const char ctl[] = "mdadm: a\tb\x1b[0m";
+        assert_string_equal(md_mdadm_message(ctl, sizeof ctl - 1, b, sizeof b), "a b [0m");
+        assert_string_equal(md_mdadm_message("", 0, b, sizeof b), "");
+        assert_string_equal(md_mdadm_message("mdadm: \n", 8, b, sizeof b), "mdadm:");
+        assert_string_equal(md_mdadm_message(NULL, 0, b, sizeof b), "");
+        assert_string_equal(md_mdadm_message(noid, sizeof noid - 1, b, 6), "/dev/");
+        /* the length is the end: nothing past it is read */
+        assert_string_equal(md_mdadm_message("mdadm: cut here", 10, b, sizeof b), "cut");
+}
+
+/* md_mdadm_run() on sh: it finds programs in the system's PATH only. */
+static void test_mdadm_run(void **state) {
+        (void) state;
+        struct md_mdadm_result r = { .status = 99 };
+
+        const char *const ok[] = { "sh", "-c", "echo out; echo 'mdadm: said on stderr' >&2; exit 3", NULL };
+        assert_int_equal(md_mdadm_run(ok, 10 * USEC_PER_SEC, &r), 0);
+        assert_int_equal(r.status, 3);
+        assert_false(r.timed_out);
+        assert_string_equal(r.out, "out\nmdadm: said on stderr\n");
+        assert_int_equal(r.out_len, strlen(r.out));
+
+        /* stdin is /dev/null */
+        const char *const in[] = { "sh", "-c", "cat; echo done", NULL };
+        assert_int_equal(md_mdadm_run(in, 10 * USEC_PER_SEC, &r), 0);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, "done\n");
+
+        /* a long output keeps its end */
+        const char *const lots[] = { "sh", "-c", "i=0; while [ $i -lt 400 ]; do echo line$i; i=$((i+1)); done", NULL };
+        assert_int_equal(md_mdadm_run(lots, 10 * USEC_PER_SEC, &r), 0);
+        assert_int_equal(r.out_len, MD_MDADM_OUT_MAX - 1);
+        assert_non_null(strstr(r.out, "line399\n"));
+        assert_null(strstr(r.out, "line0\n"));
+
+        /* bounded: killed after the timeout */
+        usec_t t0 = now(CLOCK_MONOTONIC);
+        const char *const slow[] = { "sh", "-c", "echo started; exec sleep 30", NULL };
+        assert_int_equal(md_mdadm_run(slow, 300 * USEC_PER_MSEC, &r), 0);
+        assert_true(r.timed_out);
+        assert_int_equal(r.status, -SIGKILL);
+        assert_string_equal(r.out, "started\n");
+        assert_true(now(CLOCK_MONOTONIC) - t0 < 5 * USEC_PER_SEC);
+
+        /* a child that keeps the output open does not hold us up */
+        const char *const bg[] = { "sh", "-c", "sleep 4 & echo parent", NULL };
+        t0 = now(CLOCK_MONOTONIC);
+        assert_int_equal(md_mdadm_run(bg, 10 * USEC_PER_SEC, &r), 0);
+        assert_int_equal(r.status, 0);
+        assert_false(r.timed_out);
+        assert_true(now(CLOCK_MONOTONIC) - t0 < 3 * USEC_PER_SEC);
+
+        /* no such program; no path names */
+        r.status = 42;
+        const char *const none[] = { "no-such-program-tandem", NULL };
+        assert_int_equal(md_mdadm_run(none, USEC_PER_SEC, &r), -ENOENT);
+        assert_int_equal(r.status, 42);
+        const char *const path[] = { "/bin/sh", "-c", "true", NULL };
+        assert_int_equal(md_mdadm_run(path, USEC_PER_SEC, &r), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_level),
@@ -649,6 +821,10 @@ int main(void) {
                 cmocka_unit_test(test_names),
                 cmocka_unit_test(test_links_stay_in_root),
                 cmocka_unit_test(test_verdict_rules),
+                cmocka_unit_test(test_presence),
+                cmocka_unit_test(test_mdadm_argv),
+                cmocka_unit_test(test_mdadm_message),
+                cmocka_unit_test(test_mdadm_run),
         };
         return cmocka_run_group_tests_name("md", tests, NULL, NULL);
 }

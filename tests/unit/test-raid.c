@@ -22,6 +22,7 @@
 
 #include "tandem/macro.h"
 #include "tandem/raid.h"
+#include "tandem/util.h"
 
 #define MDFIX "tests/fixtures/md/"
 #define DMFIX "tests/fixtures/dm/"
@@ -733,9 +734,13 @@ static void test_agent_settings(void **state) {
         snprintf(want, sizeof want, "%s/raid-_db_0_x.started", e->run);
         assert_string_equal(a.marker, want);
         /* a stop still stops, a monitor without the marker is not running */
-        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_STOP, OCF_ERR_CONFIGURED, &why), OCF_SUCCESS);
-        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_MONITOR, OCF_ERR_CONFIGURED, &why), OCF_NOT_RUNNING);
-        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_START, OCF_ERR_CONFIGURED, &why), OCF_ERR_CONFIGURED);
+        struct raid_agent_result res;
+        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_STOP, OCF_ERR_CONFIGURED, &res), OCF_SUCCESS);
+        raid_agent_result_done(&res);
+        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_MONITOR, OCF_ERR_CONFIGURED, &res), OCF_NOT_RUNNING);
+        raid_agent_result_done(&res);
+        assert_int_equal(raid_agent_unconfigured(&a, OCF_ACTION_START, OCF_ERR_CONFIGURED, &res), OCF_ERR_CONFIGURED);
+        raid_agent_result_done(&res);
         raid_agent_done(&a);
         free(TAKE_PTR(why));
 
@@ -782,6 +787,592 @@ static void test_agent_settings(void **state) {
         free(m);
 }
 
+/* ------------------------------------------ host md arrays: a fake mdadm */
+
+/* A stand-in for md_mdadm_run() that does to a scratch sysroot what mdadm
+ * does to the kernel: --assemble makes sys/block/<kname> (a copy of a
+ * captured fixture) and the /dev/md/NAME link; --stop removes the sysfs
+ * directory. What it is asked is recorded. */
+struct fake {
+        char root[64];
+        int fd;
+        char conf[128];
+        char calls[32][256];
+        size_t n_calls;
+        const char *fixture;            /* what an assembled array looks like; default clean-raid1 */
+        const char *fail_assemble;      /* this device: mdadm says it is not in the config */
+        const char *busy;               /* this kernel name: mdadm --stop is refused */
+        const char *stays_inactive;     /* this device: assembled, exit 0, but inactive */
+        bool hang;                      /* every command times out */
+        int err;                        /* every command fails to start with this -errno */
+};
+static struct fake *fk;
+
+static const char *kname_of(const char *dev) {
+        static const struct { const char *dev, *kname; } t[] = {
+                { "/dev/md/dbdata", "md127" }, { "/dev/md/r0", "md126" }, { "/dev/md/r1", "md125" },
+                { "/dev/md/top", "md124" },    { "/dev/md0", "md0" },     { "md1", "md1" },
+                { "/dev/md1", "md1" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                if (strcmp(t[i].dev, dev) == 0)
+                        return t[i].kname;
+        fail_msg("fake mdadm: no kernel name for %s", dev);
+        return NULL;
+}
+
+static void sh(const char *fmt, ...) _printf_(1, 2);
+static void sh(const char *fmt, ...) {
+        char cmd[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof cmd, fmt, ap);
+        va_end(ap);
+        if (system(cmd) != 0)
+                fail_msg("%s failed", cmd);
+}
+
+/* Makes <root>/sys/block/<kname> from a fixture, and the /dev/md/NAME link. */
+static void fake_array(const char *dev, const char *fixture) {
+        const char *k = kname_of(dev);
+        sh("rm -rf '%s/sys/block/%s' && cp -a '" MDFIX "%s/sys/block/md0' '%s/sys/block/%s'", fk->root, k, fixture,
+           fk->root, k);
+        if (strncmp(dev, "/dev/md/", 8) == 0) {
+                char l[256], t[64];
+                snprintf(l, sizeof l, "%s/dev/md/%s", fk->root, dev + 8);
+                snprintf(t, sizeof t, "../%s", k);
+                (void) unlink(l);
+                if (symlink(t, l) < 0)
+                        fail_msg("symlink %s: %m", l);
+        }
+}
+
+static bool fake_there(const char *kname) {
+        char p[256];
+        snprintf(p, sizeof p, "%s/sys/block/%s/md", fk->root, kname);
+        return access(p, F_OK) == 0;
+}
+
+static int fake_mdadm(const char *const *argv, usec_t timeout, struct md_mdadm_result *ret) {
+        (void) timeout;
+        char line[256] = "";
+        for (size_t i = 0; argv[i]; i++)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? " " : "", argv[i]);
+        assert_true(fk->n_calls < ELEMENTSOF(fk->calls));
+        snprintf(fk->calls[fk->n_calls++], sizeof fk->calls[0], "%s", line);
+        if (fk->err)
+                return fk->err;
+        struct md_mdadm_result r = {};
+        if (fk->hang) {
+                r.timed_out = true;
+                r.status = -9;
+                *ret = r;
+                return 0;
+        }
+        if (strcmp(argv[1], "--assemble") == 0) {
+                const char *dev = argv[5];
+                if (fk->fail_assemble && strcmp(fk->fail_assemble, dev) == 0) {
+                        r.status = 1;
+                        snprintf(r.out, sizeof r.out, "mdadm: %s not identified in config file.\n", dev);
+                } else {
+                        fake_array(dev, fk->fixture ? fk->fixture : "clean-raid1");
+                        if (fk->stays_inactive && strcmp(fk->stays_inactive, dev) == 0)
+                                sh("printf 'inactive\\n' >'%s/sys/block/%s/md/array_state'", fk->root, kname_of(dev));
+                        snprintf(r.out, sizeof r.out, "mdadm: %s has been started with 2 drives.\n", dev);
+                }
+        } else if (strcmp(argv[1], "--stop") == 0) {
+                const char *k = argv[2] + 5;
+                if (fk->busy && strcmp(fk->busy, k) == 0) {
+                        r.status = 1;
+                        snprintf(r.out, sizeof r.out,
+                                 "mdadm: Cannot get exclusive access to %s:Perhaps a running process, mounted "
+                                 "filesystem or active volume group?\n",
+                                 argv[2]);
+                } else {
+                        sh("rm -rf '%s/sys/block/%s'", fk->root, k);
+                        snprintf(r.out, sizeof r.out, "mdadm: stopped %s\n", argv[2]);
+                }
+        } else
+                fail_msg("fake mdadm: %s", line);
+        r.out_len = strlen(r.out);
+        *ret = r;
+        return 0;
+}
+
+static int fake_setup(void **state) {
+        fk = calloc(1, sizeof *fk);
+        snprintf(fk->root, sizeof fk->root, "/tmp/test-raid-md.XXXXXX");
+        if (!mkdtemp(fk->root))
+                return -1;
+        mkdirs(fk->root, "dev/md");
+        mkdirs(fk->root, "sys/block");
+        mkdirs(fk->root, "run");
+        snprintf(fk->conf, sizeof fk->conf, "%s/db.mdadm.conf", fk->root);
+        sh("printf 'DEVICE /dev/disk/by-id/wwn-a /dev/disk/by-id/wwn-b\\n' >'%s' && chmod 0644 '%s'", fk->conf,
+           fk->conf);
+        fk->fd = open_root(fk->root);
+        *state = fk;
+        return 0;
+}
+
+static int fake_teardown(void **state) {
+        (void) state;
+        close(fk->fd);
+        sh("rm -rf '%s'", fk->root);
+        free(fk);
+        fk = NULL;
+        return 0;
+}
+
+static struct raid_ctx fake_ctx(void) {
+        return (struct raid_ctx) { .sysroot_fd = fk->fd, .mdadm = fake_mdadm, .settle_timeout = 50 * USEC_PER_MSEC };
+}
+
+static void want_calls(const char *const *want) {
+        size_t i = 0;
+        for (; want[i]; i++) {
+                if (i >= fk->n_calls)
+                        fail_msg("mdadm call %zu missing, want \"%s\"", i, want[i]);
+                if (strcmp(fk->calls[i], want[i]) != 0)
+                        fail_msg("mdadm call %zu: \"%s\", want \"%s\"", i, fk->calls[i], want[i]);
+        }
+        if (fk->n_calls != i)
+                fail_msg("mdadm called %zu times, want %zu; then \"%s\"", fk->n_calls, i, fk->calls[i]);
+        fk->n_calls = 0;
+}
+
+static void want_step(const struct raid_steps *s, size_t i, const char *dev, enum raid_step_action a,
+                      enum raid_step_outcome o, const char *kname) {
+        assert_true(i < s->n);
+        const struct raid_step *st = &s->steps[i];
+        if (strcmp(st->device, dev) != 0 || st->action != a || st->outcome != o || strcmp(st->kname, kname) != 0)
+                fail_msg("step %zu: %s %s %s (%s), want %s %s %s (%s); reason: %s", i,
+                         raid_step_action_to_string(st->action), st->device, raid_step_outcome_to_string(st->outcome),
+                         st->kname, raid_step_action_to_string(a), dev, raid_step_outcome_to_string(o), kname,
+                         st->reason);
+}
+
+static void test_md_assemble_stop(void **state) {
+        (void) state;
+        const struct raid_ctx ctx = fake_ctx();
+        struct raid_steps st = {};
+        const char *which = NULL;
+        /* nested: raid0 top over raid1 r0 and r1; a dm name in the list is left alone */
+        char *devs[] = { "/dev/md/r0", "/dev/md/r1", "/dev/mapper/mpatha", "/dev/md/top" };
+        const size_t n = ELEMENTSOF(devs);
+
+        assert_true(raid_is_md_name("md0") && raid_is_md_name("/dev/md1") && raid_is_md_name("/dev/md/db"));
+        assert_false(raid_is_md_name("/dev/mapper/mpatha") || raid_is_md_name("/dev/disk/by-id/md-uuid-x") ||
+                     raid_is_md_name("/dev/../md0"));
+        assert_int_equal(raid_count_md(devs, n), 3);
+        assert_int_equal(raid_md_any_assembled(&ctx, devs, n, &which), 0);
+
+        /* bottom-up, in the order given */
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, devs, n, &st), 0);
+        char c0[256], c1[256], c2[256];
+        snprintf(c0, sizeof c0, "mdadm --assemble --run --config %s /dev/md/r0", fk->conf);
+        snprintf(c1, sizeof c1, "mdadm --assemble --run --config %s /dev/md/r1", fk->conf);
+        snprintf(c2, sizeof c2, "mdadm --assemble --run --config %s /dev/md/top", fk->conf);
+        want_calls((const char *const[]) { c0, c1, c2, NULL });
+        assert_int_equal(st.n, 3);
+        want_step(&st, 0, "/dev/md/r0", RAID_STEP_ASSEMBLE, RAID_STEP_DONE, "md126");
+        want_step(&st, 1, "/dev/md/r1", RAID_STEP_ASSEMBLE, RAID_STEP_DONE, "md125");
+        want_step(&st, 2, "/dev/md/top", RAID_STEP_ASSEMBLE, RAID_STEP_DONE, "md124");
+        assert_null(raid_steps_failed(&st));
+        raid_steps_done(&st);
+        assert_int_equal(raid_md_any_assembled(&ctx, devs, n, &which), 1);
+        assert_string_equal(which, "/dev/md/r0");
+
+        /* again: running arrays are left alone, mdadm is not asked */
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, devs, n, &st), 0);
+        want_calls((const char *const[]) { NULL });
+        want_step(&st, 0, "/dev/md/r0", RAID_STEP_ASSEMBLE, RAID_STEP_ALREADY, "md126");
+        want_step(&st, 2, "/dev/md/top", RAID_STEP_ASSEMBLE, RAID_STEP_ALREADY, "md124");
+        raid_steps_done(&st);
+
+        /* stop: top-down, each by its kernel name */
+        assert_int_equal(raid_md_stop(&ctx, devs, n, &st), 0);
+        want_calls((const char *const[]) { "mdadm --stop /dev/md124", "mdadm --stop /dev/md125",
+                                           "mdadm --stop /dev/md126", NULL });
+        want_step(&st, 0, "/dev/md/top", RAID_STEP_STOP, RAID_STEP_DONE, "md124");
+        want_step(&st, 2, "/dev/md/r0", RAID_STEP_STOP, RAID_STEP_DONE, "md126");
+        raid_steps_done(&st);
+        assert_false(fake_there("md124") || fake_there("md125") || fake_there("md126"));
+        assert_int_equal(raid_md_any_assembled(&ctx, devs, n, &which), 0);
+        /* again: nothing there (the links are left dangling, as without udev) */
+        assert_int_equal(raid_md_stop(&ctx, devs, n, &st), 0);
+        want_calls((const char *const[]) { NULL });
+        assert_int_equal(st.n, 3);
+        want_step(&st, 1, "/dev/md/r1", RAID_STEP_STOP, RAID_STEP_ALREADY, "");
+        raid_steps_done(&st);
+
+        /* a member array mdadm cannot assemble: stops there, says what mdadm said */
+        fk->fail_assemble = "/dev/md/r1";
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, devs, n, &st), -EIO);
+        want_calls((const char *const[]) { c0, c1, NULL });
+        assert_int_equal(st.n, 2);
+        want_step(&st, 1, "/dev/md/r1", RAID_STEP_ASSEMBLE, RAID_STEP_FAILED, "");
+        assert_ptr_equal(raid_steps_failed(&st), &st.steps[1]);
+        assert_string_equal(st.steps[1].reason,
+                            "mdadm --assemble /dev/md/r1 exited 1: /dev/md/r1 not identified in config file.");
+        raid_steps_done(&st);
+        fk->fail_assemble = NULL;
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, devs, n, &st), 0);
+        raid_steps_done(&st);
+        fk->n_calls = 0;
+
+        /* a stop refused (r0 held): the others are stopped, the failure said */
+        fk->busy = "md126";
+        assert_int_equal(raid_md_stop(&ctx, devs, n, &st), -EBUSY);
+        want_calls((const char *const[]) { "mdadm --stop /dev/md124", "mdadm --stop /dev/md125",
+                                           "mdadm --stop /dev/md126", NULL });
+        want_step(&st, 1, "/dev/md/r1", RAID_STEP_STOP, RAID_STEP_DONE, "md125");
+        want_step(&st, 2, "/dev/md/r0", RAID_STEP_STOP, RAID_STEP_FAILED, "md126");
+        assert_int_equal(st.steps[2].error, -EBUSY);
+        assert_string_equal(st.steps[2].reason,
+                            "/dev/md/r0 (md126) still running: mdadm --stop exited 1: Cannot get exclusive access "
+                            "to /dev/md126:Perhaps a running process, mounted filesystem or active volume group?");
+        raid_steps_done(&st);
+        assert_int_equal(raid_md_any_assembled(&ctx, devs, n, &which), 1);
+        assert_string_equal(which, "/dev/md/r0");
+        fk->busy = NULL;
+        assert_int_equal(raid_md_stop(&ctx, devs, n, &st), 0);
+        raid_steps_done(&st);
+        fk->n_calls = 0;
+}
+
+static void test_md_assemble_odd(void **state) {
+        (void) state;
+        struct raid_ctx ctx = fake_ctx();
+        struct raid_steps st = {};
+        char *one[] = { "/dev/md/dbdata" };
+        char c[256];
+        snprintf(c, sizeof c, "mdadm --assemble --run --config %s /dev/md/dbdata", fk->conf);
+
+        /* an inactive array (a partial incremental assembly) is stopped first */
+        fake_array("/dev/md/dbdata", "inactive");
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, one, 1, &st), 0);
+        want_calls((const char *const[]) { "mdadm --stop /dev/md127", c, NULL });
+        want_step(&st, 0, "/dev/md/dbdata", RAID_STEP_ASSEMBLE, RAID_STEP_DONE, "md127");
+        raid_steps_done(&st);
+        assert_int_equal(raid_md_stop(&ctx, one, 1, &st), 0);
+        raid_steps_done(&st);
+        fk->n_calls = 0;
+
+        /* mdadm says yes, sysfs says inactive: sysfs decides */
+        fk->stays_inactive = "/dev/md/dbdata";
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, one, 1, &st), -ENXIO);
+        assert_string_equal(st.steps[0].reason, "mdadm --assemble /dev/md/dbdata exited 0, but the array is inactive");
+        raid_steps_done(&st);
+        fk->stays_inactive = NULL;
+        assert_int_equal(raid_md_stop(&ctx, one, 1, &st), 0);
+        raid_steps_done(&st);
+        fk->n_calls = 0;
+
+        /* a hung mdadm is a timeout */
+        fk->hang = true;
+        ctx.mdadm_timeout = 2 * USEC_PER_SEC;
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, one, 1, &st), -ETIME);
+        assert_string_equal(st.steps[0].reason, "mdadm --assemble /dev/md/dbdata timed out after 2s");
+        raid_steps_done(&st);
+        fk->hang = false;
+
+        /* no mdadm */
+        fk->err = -ENOENT;
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, one, 1, &st), -ENOENT);
+        assert_string_equal(st.steps[0].reason, "cannot run mdadm --assemble /dev/md/dbdata: No such file or directory");
+        raid_steps_done(&st);
+        fk->err = 0;
+        fk->n_calls = 0;
+
+        /* md0 and /dev/md1 are given to mdadm as /dev/mdN */
+        char *plain[] = { "md1" };
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, plain, 1, &st), 0);
+        snprintf(c, sizeof c, "mdadm --assemble --run --config %s /dev/md1", fk->conf);
+        want_calls((const char *const[]) { c, NULL });
+        raid_steps_done(&st);
+        assert_int_equal(raid_md_stop(&ctx, plain, 1, &st), 0);
+        want_calls((const char *const[]) { "mdadm --stop /dev/md1", NULL });
+        raid_steps_done(&st);
+
+        /* nothing to do without mdadm, or with a relative conf */
+        ctx.mdadm = NULL;
+        assert_int_equal(raid_md_assemble(&ctx, fk->conf, one, 1, &st), -EINVAL);
+        assert_int_equal(raid_md_stop(&ctx, one, 1, &st), -EINVAL);
+        ctx.mdadm = fake_mdadm;
+        assert_int_equal(raid_md_assemble(&ctx, "db.mdadm.conf", one, 1, &st), -EINVAL);
+        assert_int_equal(st.n, 0);
+        assert_string_equal(raid_step_outcome_to_string(RAID_STEP_ALREADY), "already");
+        assert_null(raid_step_action_to_string(_RAID_STEP_ACTION_MAX));
+}
+
+/* The agent on the fake: settled on the scratch sysroot, then given the fake mdadm. */
+static int fake_agent(struct raid_agent *a, const char *devices, const char *on_degraded, char **why) {
+        char run[128];
+        snprintf(run, sizeof run, "%s/run", fk->root);
+        const struct raid_agent_params p = {
+                .instance = "r1", .run_dir = run, .devices = devices, .sysroot = fk->root,
+                .on_degraded = on_degraded, .mdadm_conf = fk->conf,
+        };
+        int rc = raid_agent_init(a, &p, why);
+        if (rc == OCF_SUCCESS)
+                rc = raid_agent_settle(a, &p, NULL, why);
+        a->ctx.mdadm = fake_mdadm;
+        a->ctx.settle_timeout = 50 * USEC_PER_MSEC;
+        return rc;
+}
+
+static int fake_act(const char *devices, const char *on_degraded, enum ocf_action act, struct raid_agent_result *res) {
+        struct raid_agent a;
+        char *why = NULL;
+        assert_int_equal(fake_agent(&a, devices, on_degraded, &why), OCF_SUCCESS);
+        assert_null(why);
+        int rc = raid_agent_run(&a, act, res);
+        raid_agent_done(&a);
+        return rc;
+}
+
+static char *marker_text(void) {
+        char p[128], *t = NULL;
+        snprintf(p, sizeof p, "%s/run/raid-r1.started", fk->root);
+        FILE *f = fopen(p, "re");
+        if (!f)
+                return NULL;
+        size_t n = 0;
+        if (getdelim(&t, &n, '\0', f) < 0) {
+                free(t);
+                t = strdup("");
+        }
+        fclose(f);
+        return t;
+}
+
+static void test_agent_assembles(void **state) {
+        (void) state;
+        struct raid_agent_result res;
+        const char *nested = "/dev/md/r0 /dev/md/r1 /dev/md/top";
+        char *t;
+
+        /* start: assembled in order, checked, the marker names them */
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_START, &res), OCF_SUCCESS);
+        assert_int_equal(res.steps.n, 3);
+        want_step(&res.steps, 0, "/dev/md/r0", RAID_STEP_ASSEMBLE, RAID_STEP_DONE, "md126");
+        want_step(&res.steps, 2, "/dev/md/top", RAID_STEP_ASSEMBLE, RAID_STEP_DONE, "md124");
+        assert_false(res.was_started);
+        assert_int_equal(res.report.n, 3);
+        assert_int_equal(raid_report_health(&res.report), HEALTH_OK);
+        raid_agent_result_done(&res);
+        t = marker_text();
+        assert_string_equal(t, RAID_MARKER_HEADER "\n/dev/md/r0\n/dev/md/r1\n/dev/md/top\n");
+        free(t);
+        fk->n_calls = 0;
+
+        /* start again: nothing to assemble; monitor */
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_START, &res), OCF_SUCCESS);
+        assert_true(res.was_started);
+        want_step(&res.steps, 1, "/dev/md/r1", RAID_STEP_ASSEMBLE, RAID_STEP_ALREADY, "md125");
+        raid_agent_result_done(&res);
+        want_calls((const char *const[]) { NULL });
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_MONITOR, &res), OCF_SUCCESS);
+        assert_int_equal(res.steps.n, 0);
+        raid_agent_result_done(&res);
+
+        /* a stop that cannot stop r0 fails, keeps the marker, says the reservation must stay */
+        fk->busy = "md126";
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_STOP, &res), OCF_ERR_GENERIC);
+        assert_non_null(strstr(res.reason, "cannot stop /dev/md/r0: /dev/md/r0 (md126) still running: mdadm --stop "
+                                           "exited 1: Cannot get exclusive access"));
+        assert_non_null(strstr(res.reason, "so the reservation must stay held"));
+        want_step(&res.steps, 0, "/dev/md/top", RAID_STEP_STOP, RAID_STEP_DONE, "md124");
+        want_step(&res.steps, 2, "/dev/md/r0", RAID_STEP_STOP, RAID_STEP_FAILED, "md126");
+        raid_agent_result_done(&res);
+        assert_non_null(t = marker_text());
+        free(t);
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_MONITOR, &res), OCF_ERR_GENERIC); /* top is gone */
+        raid_agent_result_done(&res);
+        fk->busy = NULL;
+
+        /* the config changed meanwhile (only r0 named now): the marker's arrays are stopped too */
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_START, &res), OCF_SUCCESS);
+        raid_agent_result_done(&res);
+        fk->n_calls = 0;
+        assert_int_equal(fake_act("/dev/md/r0", NULL, OCF_ACTION_STOP, &res), OCF_SUCCESS);
+        want_calls((const char *const[]) { "mdadm --stop /dev/md124", "mdadm --stop /dev/md125",
+                                           "mdadm --stop /dev/md126", NULL });
+        raid_agent_result_done(&res);
+        assert_null(marker_text());
+        assert_false(fake_there("md124") || fake_there("md125") || fake_there("md126"));
+        /* stop again: fine */
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_STOP, &res), OCF_SUCCESS);
+        want_calls((const char *const[]) { NULL });
+        raid_agent_result_done(&res);
+
+        /* a start the gate refuses stops what it assembled: nothing left, no marker */
+        fk->fixture = "faulty";
+        assert_int_equal(fake_act(nested, "refuse", OCF_ACTION_START, &res), OCF_ERR_GENERIC);
+        assert_non_null(strstr(res.reason, "degraded and on_degraded=refuse: /dev/md/r0 degraded"));
+        assert_int_equal(res.steps.n, 6);
+        want_step(&res.steps, 2, "/dev/md/top", RAID_STEP_ASSEMBLE, RAID_STEP_DONE, "md124");
+        want_step(&res.steps, 3, "/dev/md/top", RAID_STEP_STOP, RAID_STEP_DONE, "md124");
+        want_step(&res.steps, 5, "/dev/md/r0", RAID_STEP_STOP, RAID_STEP_DONE, "md126");
+        raid_agent_result_done(&res);
+        assert_null(marker_text());
+        assert_false(fake_there("md124") || fake_there("md125") || fake_there("md126"));
+        /* allowed: started degraded */
+        assert_int_equal(fake_act(nested, "allow", OCF_ACTION_START, &res), OCF_SUCCESS);
+        assert_non_null(res.degraded);
+        raid_agent_result_done(&res);
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_STOP, &res), OCF_SUCCESS);
+        raid_agent_result_done(&res);
+        fk->fixture = NULL;
+        fk->n_calls = 0;
+
+        /* an assembly that fails half way: r0 is stopped again */
+        fk->fail_assemble = "/dev/md/r1";
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_START, &res), OCF_ERR_GENERIC);
+        assert_string_equal(res.reason, "cannot assemble /dev/md/r1: mdadm --assemble /dev/md/r1 exited 1: "
+                                        "/dev/md/r1 not identified in config file.");
+        want_step(&res.steps, 0, "/dev/md/r0", RAID_STEP_ASSEMBLE, RAID_STEP_DONE, "md126");
+        want_step(&res.steps, 1, "/dev/md/r1", RAID_STEP_ASSEMBLE, RAID_STEP_FAILED, "");
+        want_step(&res.steps, 4, "/dev/md/r0", RAID_STEP_STOP, RAID_STEP_DONE, "md126");
+        raid_agent_result_done(&res);
+        assert_null(marker_text());
+        assert_false(fake_there("md126"));
+
+        /* ... and when that stop fails too, both are said and the marker stays for the stop */
+        fk->busy = "md126";
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_START, &res), OCF_ERR_GENERIC);
+        assert_non_null(strstr(res.reason, "cannot assemble /dev/md/r1: "));
+        if (!strstr(res.reason, "; and then cannot stop /dev/md/r0: "))
+                fail_msg("reason: %s", res.reason);
+        raid_agent_result_done(&res);
+        assert_non_null(t = marker_text());
+        free(t);
+        fk->busy = NULL;
+        fk->fail_assemble = NULL;
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_STOP, &res), OCF_SUCCESS);
+        raid_agent_result_done(&res);
+        assert_null(marker_text());
+
+        /* no mdadm at all: not installed */
+        fk->err = -ENOENT;
+        assert_int_equal(fake_act(nested, NULL, OCF_ACTION_START, &res), OCF_ERR_INSTALLED);
+        raid_agent_result_done(&res);
+        fk->err = 0;
+        assert_null(marker_text());
+}
+
+static void test_agent_mdadm_conf(void **state) {
+        (void) state;
+        struct raid_agent a;
+        struct raid_agent_result res;
+        char *why = NULL, *c = NULL;
+        char run[128];
+        snprintf(run, sizeof run, "%s/run", fk->root);
+
+        /* the default: the group file's sibling */
+        assert_int_equal(raid_agent_mdadm_conf_default("db", NULL, &c), 0);
+        assert_string_equal(c, "/etc/tandem/db.mdadm.conf");
+        free(TAKE_PTR(c));
+        assert_int_equal(raid_agent_mdadm_conf_default(NULL, "/srv/g.conf", &c), 0);
+        assert_string_equal(c, "/srv/g.mdadm.conf");
+        free(TAKE_PTR(c));
+        assert_int_equal(raid_agent_mdadm_conf_default(NULL, "/srv/g", &c), 0);
+        assert_string_equal(c, "/srv/g.mdadm.conf");
+        free(TAKE_PTR(c));
+        c = (char *) "untouched";
+        assert_int_equal(raid_agent_mdadm_conf_default(NULL, NULL, &c), 0);
+        assert_null(c);
+        assert_int_equal(raid_agent_mdadm_conf_default("../x", NULL, &c), -EINVAL);
+
+        /* under a moved sysroot nothing can be assembled: validate-all says so */
+        char dev[] = "/dev/md/dbdata";
+        const struct raid_agent_params p = { .instance = "r1", .run_dir = run, .devices = dev, .sysroot = fk->root,
+                                             .mdadm_conf = fk->conf };
+        assert_int_equal(raid_agent_init(&a, &p, &why), OCF_SUCCESS);
+        assert_int_equal(raid_agent_settle(&a, &p, NULL, &why), OCF_SUCCESS);
+        assert_string_equal(a.mdadm_conf, fk->conf);
+        assert_null(a.ctx.mdadm);
+        assert_int_equal(raid_agent_run(&a, OCF_ACTION_VALIDATE_ALL, &res), OCF_ERR_CONFIGURED);
+        assert_non_null(strstr(res.reason, "cannot assemble under a moved sysroot"));
+        raid_agent_result_done(&res);
+        assert_int_equal(raid_agent_run(&a, OCF_ACTION_START, &res), OCF_ERR_CONFIGURED);
+        raid_agent_result_done(&res);
+        assert_null(marker_text());
+        raid_agent_done(&a);
+
+        /* the conf given must be there, absolute, a file nobody else may write, with md arrays to assemble */
+        struct {
+                const char *devices, *conf, *want;
+        } bad[] = {
+                { "/dev/md/dbdata", "db.mdadm.conf", "mdadm_conf: 'db.mdadm.conf' is not an absolute path" },
+                { "/dev/md/dbdata", "/nonexistent/x.conf", "mdadm_conf: /nonexistent/x.conf: No such file or directory" },
+                { "/dev/md/dbdata", "/tmp", "mdadm_conf: /tmp is not a regular file" },
+                { "/dev/mapper/mp", fk->conf, "no md array to assemble among the devices" },
+                { NULL, fk->conf, "no md array to assemble among the devices" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const struct raid_agent_params q = { .instance = "r1", .run_dir = run, .devices = bad[i].devices,
+                                                     .sysroot = fk->root, .mdadm_conf = bad[i].conf };
+                assert_int_equal(raid_agent_init(&a, &q, &why), OCF_SUCCESS);
+                assert_int_equal(raid_agent_settle(&a, &q, NULL, &why), OCF_ERR_CONFIGURED);
+                if (!strstr(why, bad[i].want))
+                        fail_msg("case %zu: \"%s\", want \"%s\"", i, why, bad[i].want);
+                free(TAKE_PTR(why));
+                raid_agent_done(&a);
+        }
+        sh("chmod 0664 '%s'", fk->conf);
+        assert_int_equal(raid_agent_init(&a, &p, &why), OCF_SUCCESS);
+        assert_int_equal(raid_agent_settle(&a, &p, NULL, &why), OCF_ERR_CONFIGURED);
+        assert_non_null(strstr(why, "is writable by group or others (mode 0664)"));
+        free(TAKE_PTR(why));
+        raid_agent_done(&a);
+        sh("chmod 0644 '%s'", fk->conf);
+
+        /* a default that does not exist: no assembly, as before */
+        char cfg[128];
+        snprintf(cfg, sizeof cfg, "%s/g.conf", fk->root);
+        const struct raid_agent_params d = { .instance = "r1", .run_dir = run, .devices = dev, .sysroot = fk->root,
+                                             .config = cfg };
+        assert_int_equal(raid_agent_init(&a, &d, &why), OCF_SUCCESS);
+        assert_int_equal(raid_agent_settle(&a, &d, NULL, &why), OCF_SUCCESS);
+        assert_null(a.mdadm_conf);
+        raid_agent_done(&a);
+        /* ... and one that does: taken */
+        sh("cp '%s' '%s/g.mdadm.conf'", fk->conf, fk->root);
+        assert_int_equal(raid_agent_init(&a, &d, &why), OCF_SUCCESS);
+        assert_int_equal(raid_agent_settle(&a, &d, NULL, &why), OCF_SUCCESS);
+        assert_non_null(a.mdadm_conf);
+        assert_non_null(strstr(a.mdadm_conf, "/g.mdadm.conf"));
+        raid_agent_done(&a);
+}
+
+static void test_marker_text(void **state) {
+        (void) state;
+        char *devs[] = { "/dev/md/r0", "/dev/mapper/mp", "md1", "/dev/md/top" };
+        char *t = raid_agent_marker_format(devs, ELEMENTSOF(devs));
+        assert_string_equal(t, RAID_MARKER_HEADER "\n/dev/md/r0\nmd1\n/dev/md/top\n");
+        char **got = NULL;
+        size_t n = 0;
+        assert_int_equal(raid_agent_marker_parse(t, strlen(t), &got, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(got[0], "/dev/md/r0");
+        assert_string_equal(got[2], "/dev/md/top");
+        strv_free_n(got, n);
+        free(t);
+        t = raid_agent_marker_format(NULL, 0);
+        assert_string_equal(t, RAID_MARKER_HEADER "\n");
+        free(t);
+        /* an empty marker (the gate alone), junk, no newline at the end */
+        assert_int_equal(raid_agent_marker_parse("", 0, &got, &n), 0);
+        assert_int_equal(n, 0);
+        static const char junk[] = "# comment /dev/md/x\n\n/dev/sda\n../md0\n/dev/md/db";
+        assert_int_equal(raid_agent_marker_parse(junk, sizeof junk - 1, &got, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(got[0], "/dev/md/db");
+        strv_free_n(got, n);
+}
+
 static void test_exit_codes(void **state) {
         (void) state;
         /* tandem-raid(8): 0 ok, 1 unknown, 3 degraded, 4 failed */
@@ -814,6 +1405,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_agent_actions, agent_setup, agent_teardown),
                 cmocka_unit_test_setup_teardown(test_agent_settings, agent_setup, agent_teardown),
                 cmocka_unit_test(test_exit_codes),
+                cmocka_unit_test_setup_teardown(test_md_assemble_stop, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(test_md_assemble_odd, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(test_agent_assembles, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(test_agent_mdadm_conf, fake_setup, fake_teardown),
+                cmocka_unit_test(test_marker_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
