@@ -133,29 +133,24 @@ static int snapshot(struct fence *f, struct pr_dev *d, struct pr_keys *keys, str
         return 0;
 }
 
-/* How many registrations (I_T nexuses) hold key k. */
-static uint32_t key_copies(const struct pr_keys *keys, uint64_t k) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < keys->n_keys; i++)
-                n += keys->keys[i] == k;
-        return n;
-}
-
 /* On transports where a registration belongs to one login session (tgtd:
- * each run of a tool is a new I_T nexus), register this session too, but
- * only while our key is still registered: a node that was fenced must not
- * register itself back (I7). Other sessions registered with our key (a data
- * path, an earlier run) are left alone.
+ * each run of a tool is a new I_T nexus), make sure this session is
+ * registered with our key, but only while our key is still registered: a
+ * node that was fenced must not register itself back (I7).
  *
- * READ KEYS and REGISTER are two commands: a peer's PREEMPT between them
- * removes our key from every nexus, and our REGISTER would then bring the
- * fenced node back. So the keys are read again after the REGISTER: our key
- * must now hold exactly one registration more than before. A preempt in
- * between leaves it only the one we just made; then this session's
- * registration is undone, and the next look finds the key gone: fenced.
- * Other nodes registering meanwhile do not matter. Any other count (one of
- * our own processes registering at the same moment) is undone too and
- * looked at again, after a short pause that differs between processes. */
+ * 1. A plain REGISTER with our key as the old and the new key (the
+ *    heartbeat's command) succeeds only from a nexus already registered
+ *    with our key, one that no preempt has touched: then nothing else is
+ *    needed. This is the case on targets that keep one I_T nexus per
+ *    initiator and ISID across sessions (LIO), where registering "again"
+ *    and undoing would remove the node's only registration.
+ * 2. RESERVATION CONFLICT: this nexus is not registered. Read the keys: our
+ *    key gone means we are fenced. Else REGISTER AND IGNORE EXISTING KEY
+ *    registers this nexus, and the keys are read again: the PR generation
+ *    must have moved by exactly that one registration. A preempt in between
+ *    (or anything else: we cannot tell) moves it more; then this nexus's
+ *    registration, which we know we just made, is undone and we start over,
+ *    after a short pause that differs between processes. */
 #define REBIND_TRIES 5
 static int rebind(struct fence *f, struct pr_dev *d) {
         char kb[KEY_STRING_MAX];
@@ -168,12 +163,18 @@ static int rebind(struct fence *f, struct pr_dev *d) {
                 struct pr_status st;
                 if (attempt > 0)
                         (void) sleep_usec((usec_t) (1000 + (now(CLOCK_MONOTONIC) ^ (usec_t) getpid() * 7919) % 20000));
+                r = pr_register(d, f->key, f->key, false, f->flags, &st);
+                if (r == 0)
+                        return 0;               /* this nexus is registered with our key */
+                if (r != -EBADE)
+                        return fail(f, d, r, &st, "REGISTER (is this session registered?)");
                 r = pr_read_keys(d, &keys, &st);
                 if (r < 0)
                         return fail(f, d, r, &st, "READ KEYS");
-                uint32_t before = key_copies(&keys, f->key);
+                bool present = pr_keys_contain(&keys, f->key);
+                uint32_t gen = keys.generation;
                 pr_keys_done(&keys);
-                if (before == 0) {
+                if (!present) {
                         step(f, d, -EPERM, false, "our key %s is not registered: this node is fenced",
                              key_format(f->key, kb));
                         return -EPERM;
@@ -186,12 +187,12 @@ static int rebind(struct fence *f, struct pr_dev *d) {
                         (void) pr_register(d, 0, 0, true, 0, &st);
                         return fail(f, d, r, &st, "READ KEYS (after registering this session)");
                 }
-                uint32_t after = key_copies(&keys, f->key);
+                bool once = keys.generation == (uint32_t) (gen + 1) && pr_keys_contain(&keys, f->key);
                 pr_keys_done(&keys);
-                if (after == before + 1)
+                if (once)
                         return 0;
-                /* Perhaps a preempt of our key came between: take this
-                 * session's registration back, and look again. */
+                /* Something else changed meanwhile, perhaps a preempt of our
+                 * key: take back the registration this nexus just made. */
                 r = pr_register(d, 0, 0, true, 0, &st);
                 if (r < 0)
                         return fail(f, d, r, &st, "REGISTER AND IGNORE EXISTING KEY 0 (undoing this session's "
@@ -377,46 +378,58 @@ static void drain(struct fence *f) {
         (f->sleep ? f->sleep : sleep_usec)(f->drain);
 }
 
-/* Watches the generation and the holder of the first device the peer holds
- * for o->peer_wait, polling every o->peer_poll. Returns 0 when nothing
+/* Watches the generation and the holder of every device the peer holds for
+ * o->peer_wait, polling every o->peer_poll. The peer's watch renews its
+ * heartbeat on one device after another, so a slow or dead device of its
+ * delays the others: any move on any of them counts. Returns 0 when nothing
  * moved (the peer is taken to be dead), -EALREADY when something did (it
  * lives: the report says so), or -errno. */
 static int watch_holder(struct fence *f, uint64_t peer_key, const struct pr_reservation *start,
                         const uint32_t *gens, const struct fence_takeover_opts *o) {
-        size_t i = 0;
+        size_t first = f->n, held = 0;
         char pb[KEY_STRING_MAX];
-        while (i < f->n && !(start[i].held && start[i].key == peer_key))
-                i++;
-        if (i == f->n)
+        for (size_t i = 0; i < f->n; i++)
+                if (start[i].held && start[i].key == peer_key) {
+                        held++;
+                        if (first == f->n)
+                                first = i;
+                }
+        if (held == 0)
                 return 0;
         usec_t poll = o->peer_poll ? o->peer_poll : o->peer_wait / 8 + 1;
         usec_t t0 = now(CLOCK_MONOTONIC), deadline = t0 + o->peer_wait;
-        step(f, f->devs[i], 0, false, "the peer (%s) holds the reservation: watching its heartbeat for %.1fs before "
-             "taking it to be dead", key_format(peer_key, pb), (double) o->peer_wait / USEC_PER_SEC);
+        step(f, f->devs[first], 0, false, "the peer (%s) holds the reservation: watching its heartbeat on %zu "
+             "device%s for %.1fs before taking it to be dead", key_format(peer_key, pb), held, held == 1 ? "" : "s",
+             (double) o->peer_wait / USEC_PER_SEC);
         for (;;) {
                 usec_t t = now(CLOCK_MONOTONIC);
                 if (t >= deadline)
                         break;
                 if (o->sleep)
                         o->sleep(deadline - t < poll ? deadline - t : poll);
-                struct pr_keys keys = {};
-                struct pr_reservation res = {};
-                int r = snapshot(f, f->devs[i], &keys, &res);
-                if (r < 0)
-                        return r;
-                uint32_t gen = keys.generation;
-                pr_keys_done(&keys);
-                if (gen != gens[i] || res.held != start[i].held || res.key != start[i].key) {
-                        step(f, f->devs[i], -EALREADY, false,
-                             "the peer is alive: the PR generation moved (%u -> %u) %.1fs into the wait, as its "
-                             "heartbeat does; not fencing a live node. To move the group here, run `tandem move`",
-                             gens[i], gen, (double) (now(CLOCK_MONOTONIC) - t0) / USEC_PER_SEC);
-                        return -EALREADY;
+                for (size_t i = 0; i < f->n; i++) {
+                        if (!(start[i].held && start[i].key == peer_key))
+                                continue;
+                        struct pr_keys keys = {};
+                        struct pr_reservation res = {};
+                        int r = snapshot(f, f->devs[i], &keys, &res);
+                        if (r < 0)
+                                return r;
+                        uint32_t gen = keys.generation;
+                        pr_keys_done(&keys);
+                        if (gen != gens[i] || res.held != start[i].held || res.key != start[i].key) {
+                                step(f, f->devs[i], -EALREADY, false,
+                                     "the peer is alive: the PR generation moved (%u -> %u) %.1fs into the wait, as "
+                                     "its heartbeat does; not fencing a live node. To move the group here, run "
+                                     "`tandem move`",
+                                     gens[i], gen, (double) (now(CLOCK_MONOTONIC) - t0) / USEC_PER_SEC);
+                                return -EALREADY;
+                        }
                 }
                 if (!o->sleep)
                         break;  /* no way to wait: one look */
         }
-        step(f, f->devs[i], 0, false, "no heartbeat from the peer in %.1fs: taken to be dead",
+        step(f, f->devs[first], 0, false, "no heartbeat from the peer in %.1fs: taken to be dead",
              (double) o->peer_wait / USEC_PER_SEC);
         return 0;
 }

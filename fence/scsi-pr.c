@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tandem/scsi-exec.h"
+#include "tandem/unaligned.h"
 #include "tandem/util.h"
 #include "tandem/vpd.h"
 
@@ -31,6 +32,7 @@ int scsi_exec(struct pr_dev *d, struct scsi_cmd *c, struct pr_status *st) {
                 s.outcome = pr_classify(reply.status, reply.sense, reply.sense_len);
                 s.has_sense = reply.sense_len > 0 && sense_decode(reply.sense, reply.sense_len, &s.sense) == 0;
                 r = pr_outcome_errno(s.outcome);
+                s.transferred = reply.transferred;
                 if (c->dir == SCSI_DIR_IN && r == 0 && reply.transferred < c->len)
                         memset(c->buf + reply.transferred, 0, c->len - reply.transferred);
                 if (!pr_outcome_is_unit_attention(s.outcome) || attempt >= d->ua_retries)
@@ -101,9 +103,18 @@ static int scsi_read_keys(struct pr_dev *d, struct pr_keys *ret, struct pr_statu
                 struct pr_keys keys = {};
                 if (!buf)
                         return -ENOMEM;
-                int r = pr_in(d, PR_IN_READ_KEYS, buf, len, st);
+                struct pr_status ist = {};
+                int r = pr_in(d, PR_IN_READ_KEYS, buf, len, &ist);
+                if (st)
+                        *st = ist;
                 if (r < 0)
                         return r;
+                /* Only what the device sent counts: a list that says it is
+                 * longer than what arrived (short of the buffer) is not
+                 * read as ending in zero keys (I2). */
+                size_t got = ist.transferred < len ? ist.transferred : len;
+                if (got >= 8 && got < len && got < 8 + (size_t) get_be32(buf + 4))
+                        return -EBADMSG;
                 r = pr_decode_read_keys(buf, len, &keys);
                 if (r < 0)
                         return r;

@@ -227,7 +227,7 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
         for (;; rounds++) {
                 const struct fence_watch_opts wo = {
                         .sleep = sleep_usec, .reopen = oa, .heartbeat = true,
-                        .unreadable_since = since, .grace = grace, .now = mono,
+                        .last_ok = since, .grace = grace, .now = mono,
                 };
                 struct fence_watch_result res;
                 const char *lost_why = NULL;
@@ -239,7 +239,8 @@ static int cmd_watch(struct fence *f, const struct pr_open_args *oa, usec_t inte
                         log_warning("%s: the heartbeat failed (%s); tolerated for %llums from the first failure",
                                     f->devs[res.device]->name, strerror(-res.error), grace / USEC_PER_MSEC);
                 if (r == 1) {
-                        lost_why = "our key is gone";
+                        lost_why = res.reservation_lost ? "the reservation is not ours any more (our key stays)"
+                                                        : "our key is gone";
                         lost_dev = res.device;
                 } else if (r < 0) {
                         lost_why = "the device has not answered for longer than grace";
@@ -493,7 +494,7 @@ int main(int argc, char **argv) {
                                 /* I3: a holder is fenced only once its heartbeat has
                                  * been still for two watch intervals and a command
                                  * timeout; --force (an admin who knows) skips that. */
-                                .peer_wait = o.force ? 0 : have_cfg ? g.fence.takeover_wait : 2 * interval + timeout,
+                                .peer_wait = o.force ? 0 : have_cfg ? g.fence.takeover_wait : 2 * interval + 2 * timeout,
                                 .peer_poll = interval / 2,
                                 .sleep = sleep_usec,
 #ifdef TANDEM_TEST_HOOKS

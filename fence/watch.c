@@ -44,28 +44,41 @@ static int read_one(struct fence *f, size_t i, const struct pr_open_args *a, str
  * key, which a registered nexus may always do and which advances the PR
  * generation (SPC-4 REGISTER; the takeover on the other node watches it).
  * From a preempted nexus it fails with RESERVATION CONFLICT, so it can
- * never register a fenced node again. Returns 1 when it went through, 0
- * when our key is gone, or -errno. */
-static int beat_one(struct fence *f, size_t i, const struct pr_open_args *a, struct pr_status *st) {
+ * never register a fenced node again. A session that broke is reopened
+ * only when allow_reopen (the grace leaves room for a login). Returns 1
+ * when it went through, 0 when our key is gone, or -errno. */
+static int beat_one(struct fence *f, size_t i, const struct pr_open_args *a, bool allow_reopen,
+                    struct pr_status *st) {
         int r = pr_register(f->devs[i], f->key, f->key, false, f->flags, st);
-        if (a && session_broke(r) && reopen(f, i, a) == 0)
+        if (a && allow_reopen && session_broke(r) && reopen(f, i, a) == 0)
                 r = pr_register(f->devs[i], f->key, f->key, false, f->flags, st);
         if (r != -EBADE)
                 return r < 0 ? r : 1;
-        /* Refused: our key is gone, or only this session lost its
-         * registration (a new session after a reconnect). */
+        /* Refused: our key is gone, or (where a registration belongs to a
+         * session) only this session is not registered: rebind tells, and
+         * never brings a preempted key back (I7). */
+        if (f->devs[i]->session_bound) {
+                r = fence_bind_device(f, i);
+                return r == 0 ? 1 : r == -EPERM ? 0 : r;
+        }
         r = read_one(f, i, NULL, st);
-        if (r <= 0)
-                return r;
-        r = fence_bind_device(f, i);
+        return r == 0 ? 0 : r < 0 ? r : -EBADE;    /* refused although registered: an error */
+}
+
+/* Whether we still hold the reservation on device i (the watch checks the
+ * first device each round: a reservation lost while our key stays, by a
+ * release or a target reset, leaves the peer free to reserve at once).
+ * Returns 1, 0, or -errno. */
+static int holds(struct fence *f, size_t i, struct pr_status *st) {
+        struct pr_reservation res = {};
+        int r = pr_read_reservation(f->devs[i], &res, st);
         if (r < 0)
-                return r == -EPERM ? 0 : r;
-        r = pr_register(f->devs[i], f->key, f->key, false, f->flags, st);
-        return r == 0 ? 1 : r == -EBADE ? 0 : r;
+                return r;
+        return res.held && res.key == f->key;
 }
 
 int fence_watch_round(struct fence *f, const struct fence_watch_opts *o, struct fence_watch_result *ret) {
-        bool graced = o && o->unreadable_since && o->now;
+        bool graced = o && o->last_ok && o->now;
         unsigned tries = graced ? 1 : o && o->tries ? o->tries : 3;
         struct fence_watch_result res = {};
         int verdict = 0;
@@ -73,9 +86,25 @@ int fence_watch_round(struct fence *f, const struct fence_watch_opts *o, struct 
         for (size_t i = 0; i < f->n; i++) {
                 struct pr_status st = {};
                 int r = -EIO;
+                usec_t t0 = graced ? o->now() : 0;
+                if (graced && o->last_ok[i] == 0)
+                        o->last_ok[i] = t0;
+                /* A reconnect costs a login and a command: only while the
+                 * grace leaves room for both. */
+                bool room = !graced || !o->reopen ||
+                            t0 + 2 * o->reopen->timeout < o->last_ok[i] + o->grace;
                 for (unsigned attempt = 0; attempt < tries; attempt++) {
-                        r = o && o->heartbeat ? beat_one(f, i, o->reopen, &st)
-                                              : read_one(f, i, o ? o->reopen : NULL, &st);
+                        r = o && o->heartbeat ? beat_one(f, i, o->reopen, room, &st)
+                                              : read_one(f, i, room && o ? o->reopen : NULL, &st);
+                        if (r > 0 && i == 0 && o && o->heartbeat) {
+                                int h = holds(f, i, &st);
+                                if (h == 0) {
+                                        res.device = i;
+                                        res.reservation_lost = true;
+                                        r = 0;
+                                } else if (h < 0)
+                                        r = h;
+                        }
                         if (r >= 0)
                                 break;
                         res.error = r;
@@ -86,14 +115,14 @@ int fence_watch_round(struct fence *f, const struct fence_watch_opts *o, struct 
                                         o->sleep(o->retry_wait);
                         }
                 }
-                if (r == 0) {           /* our key is gone: no grace */
+                if (r == 0) {           /* our key (or the reservation) is gone: no grace */
                         res.device = i;
                         verdict = 1;
                         break;
                 }
                 if (r > 0) {
                         if (graced)
-                                o->unreadable_since[i] = 0;
+                                o->last_ok[i] = o->now();
                         continue;
                 }
                 if (!graced) {
@@ -101,15 +130,13 @@ int fence_watch_round(struct fence *f, const struct fence_watch_opts *o, struct 
                         verdict = r;
                         break;
                 }
-                /* Unreadable: tolerated for o->grace from the first failure,
-                 * one command per device per round, so that a round never
-                 * outlasts the devices' timeouts and the watchdog holds. */
-                usec_t t = o->now();
-                if (o->unreadable_since[i] == 0)
-                        o->unreadable_since[i] = t;
+                /* Unreadable: tolerated until grace has passed since the
+                 * device last answered, one command per device per round,
+                 * so that a round never outlasts the devices' timeouts and
+                 * the watchdog holds. */
                 res.unreadable++;
                 res.device = i;
-                if (t - o->unreadable_since[i] >= o->grace) {
+                if (o->now() - o->last_ok[i] >= o->grace) {
                         verdict = r;
                         break;
                 }

@@ -69,7 +69,7 @@ void cfg_group_print(FILE *out, const struct cfg_group *g) {
                 print_kv(out, "watch_interval", cfg_format_duration(g->fence.watch_interval, buf, sizeof buf), NULL);
                 print_kv(out, "takeover_wait", cfg_format_duration(g->fence.takeover_wait, buf, sizeof buf),
                          src_note(g->fence.takeover_wait_source == CFG_SOURCE_DERIVED ? CFG_SOURCE_DEFAULT : CFG_SOURCE_FILE,
-                                  "auto: 2 x watch_interval + timeout"));
+                                  "auto: 2 x watch_interval + 2 x timeout"));
                 print_kv(out, "grace", cfg_format_duration(g->fence.grace, buf, sizeof buf),
                          src_note(g->fence.grace_source == CFG_SOURCE_DERIVED ? CFG_SOURCE_DEFAULT : CFG_SOURCE_FILE,
                                   "auto: 2 x watch_interval + timeout"));

@@ -247,7 +247,7 @@ static int p_watch_interval(struct pctx *c, const char *v, void *field, const ch
                            "must be between 100ms and 1h");
 }
 
-/* takeover_wait, grace: "auto" (2 x watch_interval + timeout, set once the
+/* takeover_wait, grace: "auto" (see the derivation below, set once the
  * whole file is read) or a duration. */
 static int p_auto_duration(struct pctx *c, const char *v, void *field, const char **reason) {
         struct cfg_group *g = c->g;
@@ -645,11 +645,26 @@ static void check_group(struct pctx *c, const char *hostname) {
         }
 
         /* I3 and I4: a takeover watches a holder's heartbeat, and the watch
-         * tolerates a silent device, for two heartbeats and one command. */
+         * tolerates a silent device, for two heartbeats and some commands;
+         * grace + one command never exceeds takeover_wait, so a node that
+         * cannot vouch for its key stops before the peer fences it. */
+        /* The holder beats one device after another; a dead one holds the
+         * others back by a command and a login: two timeouts. */
         if (g->fence.takeover_wait_source == CFG_SOURCE_DERIVED)
-                g->fence.takeover_wait = 2 * g->fence.watch_interval + g->fence.timeout;
+                g->fence.takeover_wait = 2 * g->fence.watch_interval + 2 * g->fence.timeout;
         if (g->fence.grace_source == CFG_SOURCE_DERIVED)
                 g->fence.grace = 2 * g->fence.watch_interval + g->fence.timeout;
+        if (g->fence.takeover_wait < 2 * g->fence.watch_interval) {
+                unsigned l = key_line_of(c, "fence", "takeover_wait");
+                add_error(c, l ? l : c->section_line[1], "fence.takeover_wait",
+                          "must be at least 2 x watch_interval (or auto): a shorter wait may miss a live peer's "
+                          "heartbeat and fence it");
+        }
+        if (g->fence.grace < g->fence.watch_interval) {
+                unsigned l = key_line_of(c, "fence", "grace");
+                add_error(c, l ? l : c->section_line[1], "fence.grace",
+                          "must be at least watch_interval (or auto): a shorter grace self-fences on one slow answer");
+        }
         g->fence.present = c->section_line[1] != 0;
         if (g->fence.present) {
                 if (g->fence.n_devices == 0 && key_line_of(c, "fence", "devices") == 0)

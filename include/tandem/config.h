@@ -94,7 +94,8 @@ struct cfg_group {
                 usec_t watch_interval;
                 /* How long a takeover watches a holding peer's heartbeat
                  * (I3), and how long the watch tolerates a device that does
-                 * not answer (I4); auto: 2 x watch_interval + timeout. */
+                 * not answer (I4); auto: 2 x watch_interval + 2 x
+                 * timeout, and 2 x watch_interval + timeout. */
                 usec_t takeover_wait, grace;
                 enum cfg_source takeover_wait_source, grace_source;
                 usec_t drain;                   /* wait after a PREEMPT without abort */

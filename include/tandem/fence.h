@@ -123,11 +123,11 @@ struct fence_watch_opts {
         /* Renew the heartbeat (REGISTER, our key as old and new) instead of
          * only reading the keys: what a holder's watch does (I3). */
         bool heartbeat;
-        /* With unreadable_since (f->n entries, zero at first) and now: one
-         * command per device per round, going on past an unreadable
-         * device; a device counts as lost only once it has been unreadable
-         * for grace (I4). tries is then 1. */
-        usec_t *unreadable_since;
+        /* With last_ok (f->n entries, zero at first: the first round sets
+         * them) and now: one command per device per round, going on past
+         * an unreadable device; a device counts as lost once grace has
+         * passed since it last answered (I4). tries is then 1. */
+        usec_t *last_ok;
         usec_t grace;
         usec_t (*now)(void);
 };
@@ -136,6 +136,7 @@ struct fence_watch_result {
         int error;                      /* the last read error of a retried or unreadable device */
         unsigned retries;               /* failed reads retried in this round */
         unsigned unreadable;            /* devices that did not answer, within grace */
+        bool reservation_lost;          /* heartbeat: our key stays, but the reservation is not ours */
 };
 /* Reads our key on every device (or, with o->heartbeat, renews the
  * heartbeat there), in order, retrying a failed read (or, with

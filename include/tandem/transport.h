@@ -34,6 +34,7 @@ struct pr_status {
         struct sense sense;
         bool has_sense;
         unsigned unit_attentions;       /* retried before the final answer */
+        size_t transferred;             /* data-in bytes the device actually sent */
 };
 
 /* The operations every transport provides. Each returns as described at

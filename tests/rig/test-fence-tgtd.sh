@@ -134,7 +134,9 @@ check "db2 release exits 0" "${F2[@]}" -q release
 check "nobody holds any LUN after release" nobody_holds
 check "db1 unfence again" "${F1[@]}" -q unfence >/dev/null
 
-say "db1 watches its key; db2 fences db1 by name"
+say "db1 takes over and watches its key; db2 fences db1 by name"
+# The watch runs on the holder only (it checks that the reservation is ours).
+check "db1 takes over again" "${F1[@]}" -q takeover
 "${F1[@]}" -v --log-target console watch >"$WORK/w.out" 2>&1 &
 wp=$!
 BG=("$wp")

@@ -243,7 +243,8 @@ static void test_verify_fails(void **state) {
 static void test_session_rebind(void **state) {
         static const struct mock_step s[] = {
                 GOOD_IN(0, keys_both), GOOD_IN(1, res_none),
-                GOOD_IN(0, keys_both), GOOD_OUT(6), /* this session registers too, */
+                CONFLICT(OUT, 0),                   /* this session is not registered yet: */
+                GOOD_IN(0, keys_both), GOOD_OUT(6), /* it registers too, */
                 GOOD_IN(0, keys_both_g3),           /* and nothing else happened meanwhile */
                 GOOD_IN(1, res_none), GOOD_OUT(1),
                 GOOD_IN(0, keys_both), GOOD_IN(1, res_us),
@@ -254,33 +255,31 @@ static void test_session_rebind(void **state) {
         assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
         fence_done(&f);
 
-        static const struct mock_step fenced[] = { GOOD_IN(0, keys_peer) };
+        static const struct mock_step fenced[] = { CONFLICT(OUT, 0), GOOD_IN(0, keys_peer) };
         setup_one(fenced, ELEMENTSOF(fenced), true);
         assert_int_equal(fence_release(&f), -EPERM);
-        assert_int_equal(mock_steps_used(f.devs[0]), 1); /* no REGISTER */
+        assert_int_equal(mock_steps_used(f.devs[0]), 2); /* no REGISTER AND IGNORE */
         fence_done(&f);
 }
 
 /* I7 in a new session: the peer preempts us between our READ KEYS and our
- * REGISTER. Our key then holds only the registration this session just
- * made, not one more than before (here: our key twice before, by an earlier
- * session and the data path; once after), so this session's registration
- * is taken back (REGISTER AND IGNORE with key 0), and the next look finds
- * our key gone: fenced, nothing done. Before, the REGISTER alone brought
- * the fenced node back. */
+ * REGISTER. The PR generation then moves by two (the preempt and our
+ * registration), not one, so this session's registration, which it knows
+ * it just made, is taken back (REGISTER AND IGNORE with key 0), and the
+ * next look finds our key gone: fenced, nothing done. Before, the REGISTER
+ * alone brought the fenced node back. */
 static void test_session_rebind_preempted_meanwhile(void **state) {
         static const struct mock_step s[] = {
+                CONFLICT(OUT, 0),                       /* this session is not registered */
                 GOOD_IN(0, keys_us_twice), GOOD_OUT(6),
-                GOOD_IN(0, keys_us_peer),               /* one copy of ours: preempted, then ours: undo */
+                GOOD_IN(0, keys_us_peer),               /* the generation moved by 2: a preempt came: undo */
                 GOOD_OUT(6),
-                GOOD_IN(0, keys_peer),                  /* our key is gone: fenced */
+                CONFLICT(OUT, 0), GOOD_IN(0, keys_peer), /* our key is gone: fenced */
         };
         (void) state;
         setup_one(s, ELEMENTSOF(s), true);
         assert_int_equal(fence_release(&f), -EPERM);
-        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
-        static const uint8_t undo[24] = { 0 };  /* REGISTER AND IGNORE: service action key 0 */
-        assert_memory_equal(mock_last_params(f.devs[0]), undo, 24);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));   /* the undo was sent */
         assert_true(report_has("this node is fenced", false));
         fence_done(&f);
 }
@@ -292,7 +291,7 @@ static void test_unregister_reads_back(void **state) {
         static const struct mock_step plain[] = { GOOD_OUT(6), GOOD_IN(0, keys_peer) };
         static const struct mock_step left[] = { GOOD_OUT(6), GOOD_IN(0, keys_both) };
         static const struct mock_step session[] = {
-                GOOD_IN(0, keys_both), GOOD_OUT(6), GOOD_IN(0, keys_both_g3),  /* rebind */
+                CONFLICT(OUT, 0), GOOD_IN(0, keys_both), GOOD_OUT(6), GOOD_IN(0, keys_both_g3),  /* rebind */
                 GOOD_OUT(4),                                                     /* PREEMPT our own key */
                 GOOD_OUT(6), GOOD_IN(0, keys_peer),
         };
@@ -337,11 +336,75 @@ static void test_read_keys_longer_than_the_buffer(void **state) {
         fence_done(&f);
 }
 
+/* From the review (h-break). On a target that keeps one I_T nexus per
+ * initiator and ISID across sessions (LIO), a new session's nexus is
+ * already registered: the plain REGISTER of our key to itself succeeds, and
+ * nothing is registered or undone. Before, rebind() registered again, saw
+ * the count of our key unchanged, undid, and so unregistered the node's
+ * only registration: every takeover on a healthy node ended "fenced". */
+static void test_rebind_on_an_already_registered_nexus(void **state) {
+        static const struct mock_step s[] = {
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_none),    /* snapshot */
+                GOOD_OUT(0),                                    /* REGISTER us -> us: this nexus is ours */
+                GOOD_IN(1, res_none), GOOD_OUT(1),              /* reserve */
+                GOOD_IN(0, keys_both), GOOD_IN(1, res_us),      /* verify */
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), true);
+        assert_int_equal(fence_takeover(&f, PEER, NULL), 0);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        fence_done(&f);
+}
+
+/* From the review: two of this node's processes rebind across the peer's
+ * PREEMPT (both read our key once; the preempt removes it; both register:
+ * twice, "one more than before" for each). The generation moved by three,
+ * not one: this session's registration is taken back, and the next look
+ * finds our key gone. Before (a count check), both kept their registrations
+ * and the fenced node was a registrant again. This is one process's view. */
+static void test_rebind_two_of_ours_across_a_preempt(void **state) {
+        static const uint8_t before[] = { 0, 0, 0, 10, 0, 0, 0, 16, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                          0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+        static const uint8_t after[] = { 0, 0, 0, 13, 0, 0, 0, 24, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+                                         0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                         0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+        static const uint8_t gone[] = { 0, 0, 0, 15, 0, 0, 0, 8, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 };
+        static const struct mock_step s[] = {
+                CONFLICT(OUT, 0), GOOD_IN(0, before), GOOD_OUT(6), GOOD_IN(0, after),
+                GOOD_OUT(6),                                    /* undo this nexus's registration */
+                CONFLICT(OUT, 0), GOOD_IN(0, gone),             /* fenced */
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), true);
+        assert_int_equal(fence_bind_device(&f, 0), -EPERM);
+        assert_int_equal(mock_steps_used(f.devs[0]), ELEMENTSOF(s));
+        fence_done(&f);
+}
+
+/* From the review, I2 on a short data-in: ADDITIONAL LENGTH says two keys,
+ * the target sends the header and one. The part that never came must not be
+ * read as "no key": the preempt is never reported verified. */
+static void test_preempt_verify_short_transfer(void **state) {
+        static const uint8_t keys_short[] = { 0, 0, 0, 5, 0, 0, 0, 16, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+        static const uint8_t res_us5[] = { 0, 0, 0, 5, 0, 0, 0, 16, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                           0, 0, 0, 0, 0, 0x05, 0, 0 };
+        static const struct mock_step s[] = {
+                GOOD_OUT(5), GOOD_IN(0, keys_short), GOOD_IN(1, res_us5),
+                GOOD_OUT(5), GOOD_IN(0, keys_short), GOOD_IN(1, res_us5),
+                GOOD_OUT(5), GOOD_IN(0, keys_short), GOOD_IN(1, res_us5),
+        };
+        (void) state;
+        setup_one(s, ELEMENTSOF(s), false);
+        assert_int_not_equal(fence_preempt(&f, PEER), 0);
+        assert_false(report_has("verified", false));
+        fence_done(&f);
+}
+
 /* RELEASE from a new session leaves a reservation held through an earlier
  * one (tgtd): PREEMPT of our own key moves it here, then RELEASE. */
 static void test_release_other_session(void **state) {
         static const struct mock_step s[] = {
-                GOOD_IN(0, keys_both), GOOD_OUT(6),     /* rebind */
+                CONFLICT(OUT, 0), GOOD_IN(0, keys_both), GOOD_OUT(6),   /* rebind */
                 GOOD_IN(0, keys_both_g3),
                 GOOD_OUT(2), GOOD_IN(1, res_us),        /* RELEASE did nothing */
                 GOOD_OUT(4), GOOD_OUT(2), GOOD_IN(1, res_none),
@@ -529,6 +592,9 @@ int main(void) {
                 cmocka_unit_test(test_same_lu_twice),
                 cmocka_unit_test(test_verify_fails),
                 cmocka_unit_test(test_session_rebind),
+                cmocka_unit_test(test_rebind_on_an_already_registered_nexus),
+                cmocka_unit_test(test_rebind_two_of_ours_across_a_preempt),
+                cmocka_unit_test(test_preempt_verify_short_transfer),
                 cmocka_unit_test(test_unregister_reads_back),
                 cmocka_unit_test(test_read_keys_longer_than_the_buffer),
                 cmocka_unit_test(test_session_rebind_preempted_meanwhile),

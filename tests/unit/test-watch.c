@@ -104,9 +104,9 @@ static void test_unreadable(void **state) {
 }
 
 /* I4 with grace: one command per device per round (never a round that
- * outlasts the devices' timeouts), an unreadable device tolerated until it
- * has been unreadable for grace, and a device that answers again starts
- * afresh. The clock is the test's. */
+ * outlasts the devices' timeouts), an unreadable device tolerated until
+ * grace has passed since it last answered, and a device that answers again
+ * starts afresh. The clock is the test's. */
 static usec_t clock_now;
 static usec_t fake_now(void) {
         return clock_now;
@@ -116,7 +116,7 @@ static void test_grace(void **state) {
         static const struct mock_step a[] = { KEYS(keys_us), KEYS(keys_us), KEYS(keys_us), KEYS(keys_us) },
                                       b[] = { DEAD, KEYS(keys_us), DEAD, DEAD };
         usec_t since[2] = { 0, 0 };
-        struct fence_watch_opts o = { .unreadable_since = since, .grace = 10, .now = fake_now };
+        struct fence_watch_opts o = { .last_ok = since, .grace = 10, .now = fake_now };
         struct fence_watch_result res;
         (void) state;
         setup_two(a, ELEMENTSOF(a), b, ELEMENTSOF(b));
@@ -126,11 +126,11 @@ static void test_grace(void **state) {
         assert_int_equal(mock_steps_used(f.devs[1]), 1);         /* one command, no retry */
         clock_now = 105;
         assert_int_equal(fence_watch_round(&f, &o, &res), 0);   /* answers again: afresh */
-        assert_int_equal(since[1], 0);
+        assert_int_equal(since[1], 105);
         clock_now = 106;
-        assert_int_equal(fence_watch_round(&f, &o, &res), 0);   /* unreadable again from 106 */
-        clock_now = 116;
-        assert_int_equal(fence_watch_round(&f, &o, &res), -ETIMEDOUT); /* 10 since 106: lost */
+        assert_int_equal(fence_watch_round(&f, &o, &res), 0);   /* unreadable; last answer at 105 */
+        clock_now = 115;
+        assert_int_equal(fence_watch_round(&f, &o, &res), -ETIMEDOUT); /* 10 since 105: lost */
         assert_int_equal(res.device, 1);
         fence_done(&f);
 }
@@ -138,11 +138,45 @@ static void test_grace(void **state) {
 static void test_grace_never_for_a_gone_key(void **state) {
         static const struct mock_step a[] = { KEYS(keys_peer) }, b[] = { KEYS(keys_us) };
         usec_t since[2] = { 0, 0 };
-        struct fence_watch_opts o = { .unreadable_since = since, .grace = 1000, .now = fake_now };
+        struct fence_watch_opts o = { .last_ok = since, .grace = 1000, .now = fake_now };
         (void) state;
         setup_two(a, 1, b, 1);
         clock_now = 1;
         assert_int_equal(fence_watch_round(&f, &o, NULL), 1);
+        fence_done(&f);
+}
+
+/* The heartbeat: REGISTER (our key as old and new) on every device, and a
+ * look at the first device's reservation. A reservation that is not ours
+ * any more (our key still registered: a release, a target reset) is a loss
+ * too: the peer may now reserve without waiting. A REGISTER refused on a
+ * plain (not session-bound) device, with our key gone, is a fenced node. */
+#define OUT 0x5f
+static void test_heartbeat(void **state) {
+        static const uint8_t res_us[] = { 0, 0, 0, 2, 0, 0, 0, 16, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                          0, 0, 0, 0, 0, 0x05, 0, 0 };
+        static const uint8_t res_none[] = { 0, 0, 0, 2, 0, 0, 0, 0 };
+        static const struct mock_step ok_a[] = { { OUT, 0, 0, 0, NULL, 0, NULL, 0 }, { IN, 1, 0, 0, NULL, 0, res_us, sizeof res_us } },
+                                      ok_b[] = { { OUT, 0, 0, 0, NULL, 0, NULL, 0 } };
+        static const struct mock_step lost_a[] = { { OUT, 0, 0, 0, NULL, 0, NULL, 0 }, { IN, 1, 0, 0, NULL, 0, res_none, sizeof res_none } },
+                                      none_b[] = { { 0 } };
+        static const struct mock_step gone_a[] = { { OUT, 0, 0, 0x18, NULL, 0, NULL, 0 }, KEYS(keys_peer) };
+        const struct fence_watch_opts o = { .tries = 1, .heartbeat = true };
+        struct fence_watch_result res;
+        (void) state;
+        setup_two(ok_a, 2, ok_b, 1);
+        assert_int_equal(fence_watch_round(&f, &o, &res), 0);
+        static const uint8_t beat[24] = { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                          0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };
+        assert_memory_equal(mock_last_params(f.devs[1]), beat, 24);     /* key and service action key: ours */
+        fence_done(&f);
+        setup_two(lost_a, 2, none_b, 0);
+        assert_int_equal(fence_watch_round(&f, &o, &res), 1);
+        assert_true(res.reservation_lost);
+        fence_done(&f);
+        setup_two(gone_a, 2, none_b, 0);
+        assert_int_equal(fence_watch_round(&f, &o, &res), 1);
+        assert_false(res.reservation_lost);
         fence_done(&f);
 }
 
@@ -154,6 +188,7 @@ int main(void) {
                 cmocka_unit_test(test_retry_then_present),
                 cmocka_unit_test(test_unreadable),
                 cmocka_unit_test(test_grace),
+                cmocka_unit_test(test_heartbeat),
                 cmocka_unit_test(test_grace_never_for_a_gone_key),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
