@@ -11,7 +11,7 @@ libinih-dev libjson-c-dev libcmocka-dev libmnl-dev
 tgt libiscsi-bin
 e2fsprogs xfsprogs util-linux kmod cpio
 qemu-system-x86 busybox-static open-iscsi mdadm dmsetup
-sg3-utils libxml2-utils resource-agents fence-agents python3
+sg3-utils libxml2-utils resource-agents fence-agents python3 gdb
 debootstrap systemd-container iproute2 openssh-client
 postgresql-client-15 gawk
 "
