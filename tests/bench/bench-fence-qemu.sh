@@ -2,8 +2,11 @@
 # Takeover on a real kernel (the QEMU rig: LIO, 4 LUs each through two
 # open-iscsi initiators, node A's disks and node B's, see /rig/disks): node B
 # fences node A, which holds the reservation, on 1 LU and on 4 LUs, with
-#   tandem      tandem-fence takeover (one process, PREEMPT AND ABORT through
-#               SG_IO);
+#   tandem      tandem-fence takeover --force (one process, PREEMPT AND ABORT
+#               through SG_IO). --force: like fence_scsi -o off, this is an
+#               order to fence a node known to be dead; without it the
+#               takeover first watches the holder's heartbeat for
+#               takeover_wait (I3), which is a wait, not work;
 #   fence_scsi  fence-agents' real `fence_scsi -o off -k A -d B's disks`
 #               (Python; it runs sg_turs and sg_persist per step);
 #   sequence    the sg_persist commands fence_scsi's "off" boils down to, per
@@ -59,7 +62,7 @@ reset() {
 	$F -q $da -k 0xaaaa --peer-key 0xbbbb takeover >/dev/null
 }
 run_tandem() {
-	$F -q $db -k 0xbbbb --peer-key 0xaaaa takeover
+	$F -q $db -k 0xbbbb --peer-key 0xaaaa --force takeover
 }
 run_fence_scsi() {
 	fence_scsi -o off -k aaaa -d "$bc"
@@ -130,9 +133,9 @@ row() { # label variant
 		"$(ms "$(eval echo "\$m_$2_4")")" "$(x "$(eval echo "\$m_$2_4")" "$m_tandem_4")"
 }
 echo "B fences A (takeover) on LIO, medians of $RUNS runs (guest under TCG);"
-echo "each figure and its ratio to tandem-fence takeover:"
+echo "each figure and its ratio to tandem-fence takeover --force:"
 printf '  %-34s %21s   %21s\n' "" "1 LUN" "4 LUNs"
-row "tandem-fence takeover" tandem
+row "tandem-fence takeover --force" tandem
 row "fence_scsi -o off" fence_scsi
 row "sg_persist sequence (4 per LUN)" sequence
 row "one sg_persist PREEMPT AND ABORT" floor
