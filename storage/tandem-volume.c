@@ -77,17 +77,20 @@ static int fail(const struct ctx *c, int code, const char *fmt, ...) {
         return code;
 }
 
-/* I1: mount only while this node's key holds the reservation on every fence device. */
-static int fence_interlock(const struct ctx *c) {
+/* I1: mount only while this node's key holds the reservation on every
+ * fence device; and a volume already mounted is fine only while it does:
+ * a node whose key was preempted must not report its mount as done. */
+static int fence_interlock(const struct ctx *c, bool mounted) {
         const struct cfg_group *g = c->g;
+        const char *doing = mounted ? "keeping" : "mounting";
         if (!g) {
-                log_warning("no group configuration: the fence interlock cannot be checked; mounting %s UNFENCED",
+                log_warning("no group configuration: the fence interlock cannot be checked; %s %s UNFENCED", doing,
                             c->s.device);
                 return OCF_SUCCESS;
         }
         if (!g->fence.present) {
-                log_warning("%s has no [fence] section: this group runs unfenced; mounting %s without a reservation",
-                            g->path, c->s.device);
+                log_warning("%s has no [fence] section: this group runs unfenced; %s %s without a reservation",
+                            g->path, doing, c->s.device);
                 return OCF_SUCCESS;
         }
         _cleanup_free_ char *held = NULL;
@@ -97,9 +100,14 @@ static int fence_interlock(const struct ctx *c) {
                 /* held names the device and why it could not be used. */
                 const char *what = held ? held : strerror(-r);
                 if (c->s.force) {
-                        log_warning("--force: the fence devices cannot be used (%s); mounting anyway", what);
+                        log_warning("--force: the fence devices cannot be used (%s); %s it anyway", what,
+                                    mounted ? "keeping" : "mounting");
                         return OCF_SUCCESS;
                 }
+                if (mounted)
+                        return fail(c, OCF_ERR_GENERIC, "%s is mounted, but the fence devices cannot be used (%s), so "
+                                    "the reservation cannot be checked (I1); not reporting the mount as fine",
+                                    c->s.device, what);
                 return fail(c, OCF_ERR_GENERIC, "refusing to mount: the fence devices cannot be used (%s), so the "
                             "reservation cannot be checked (I1)", what);
         }
@@ -110,10 +118,15 @@ static int fence_interlock(const struct ctx *c) {
         if (c->s.force) {
                 const struct log_field fields[] = { { "TANDEM_DEVICE", c->s.device } };
                 log_struct(LOG_WARNING, 0, MSGID_VOLUME, fields, ELEMENTSOF(fields),
-                           "--force: mounting %s although this node does not hold the reservation everywhere: %s",
+                           "--force: %s %s although this node does not hold the reservation everywhere: %s", doing,
                            c->s.device, held);
                 return OCF_SUCCESS;
         }
+        if (mounted)
+                return fail(c, OCF_ERR_GENERIC,
+                            "%s is already mounted, but this node's key does not hold the reservation on every fence "
+                            "device: %s; this node must not write to it (I1): unmount it (tandem-volume umount)",
+                            c->s.device, held);
         return fail(c, OCF_ERR_GENERIC,
                     "refusing to mount %s: this node's key does not hold the reservation on every fence device: %s "
                     "(run tandem-fence takeover first, or --force)",
@@ -141,10 +154,11 @@ static int run_fsck(const struct ctx *c, struct vol_mount_job *j) {
 static int cmd_mount(const struct ctx *c) {
         struct vol_mount_job j;
         int r = vol_mount_prepare(&c->s, c->proc_fd, &j);
-        if (r == OCF_SUCCESS && j.state == VOL_MOUNT_OK)
-                log_info("%s (%s) is already mounted at %s", c->s.device, j.dev.devname, j.target);
-        else if (r == OCF_SUCCESS && (r = fence_interlock(c)) == OCF_SUCCESS && (r = run_fsck(c, &j)) == OCF_SUCCESS &&
-                 (r = vol_mount_complete(&c->s, c->proc_fd, &j)) == OCF_SUCCESS)
+        if (r == OCF_SUCCESS && j.state == VOL_MOUNT_OK) {
+                if ((r = fence_interlock(c, true)) == OCF_SUCCESS)
+                        log_info("%s (%s) is already mounted at %s", c->s.device, j.dev.devname, j.target);
+        } else if (r == OCF_SUCCESS && (r = fence_interlock(c, false)) == OCF_SUCCESS &&
+                   (r = run_fsck(c, &j)) == OCF_SUCCESS && (r = vol_mount_complete(&c->s, c->proc_fd, &j)) == OCF_SUCCESS)
                 log_notice("mounted %s (%s, %s) at %s%s", c->s.device, j.dev.devname, c->s.fstype, j.target,
                            j.read_only ? " read-only" : "");
         if (j.error)
@@ -190,8 +204,9 @@ static int cmd_umount(const struct ctx *c) {
                 log_holders(c, &j.rep);
         if (j.error)
                 fail(c, r, "%s", j.error);
-        if (j.no_mountpoint)
-                log_info("%s does not exist, so nothing is mounted there", c->s.mountpoint);
+        if (j.no_mountpoint && !j.have_report)
+                log_info("%s does not exist, and %s is not found, so nothing is mounted there", c->s.mountpoint,
+                         c->s.device);
         else if (j.nothing_mounted)
                 log_info("nothing is mounted at %s", j.target);
         else if (j.have_report && r == OCF_SUCCESS && j.rep.unmounted)
@@ -219,7 +234,8 @@ static int cmd_status(const struct ctx *c) {
                 printf("mounted     %s\n", st.state == VOL_MOUNT_OK ? "yes"
                                            : st.state == VOL_MOUNT_NONE ? "no"
                                            : st.state == VOL_MOUNT_ELSEWHERE ? "elsewhere"
-                                                                             : "no (another filesystem is there)");
+                                           : st.state == VOL_MOUNT_HELD ? "held (the device is still in use)"
+                                                                        : "no (another filesystem is there)");
                 if (st.where)
                         printf("where       %s\n", st.where);
                 printf("read-only   %s\n", st.read_only ? "yes" : "no");

@@ -4,10 +4,13 @@
  * mount, unmount, status and monitor, each as an OCF code and a job that
  * says what was found. The program logs and prints; nothing here logs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tandem/ocf.h"
 #include "tandem/util.h"
@@ -99,7 +102,7 @@ static int find_device(const struct vol_settings *s, struct vol_device *d, char 
                                                                                      : OCF_ERR_GENERIC;
 }
 
-/* The code and the words for a mount point vol_mountpoint_resolve() refused with r. */
+/* The code and the words for a mount point vol_mountpoint_resolve() or vol_mountpoint_open() refused with r. */
 static int target_failed(const struct vol_settings *s, int r, char **ret_error) {
         if (r == -ELOOP)
                 return set_reason(ret_error, "mountpoint %s is a symbolic link; refusing it (name the real directory)",
@@ -113,33 +116,46 @@ static int target_failed(const struct vol_settings *s, int r, char **ret_error) 
         return set_reason(ret_error, "mountpoint %s: %s", s->mountpoint, strerror(-r)), OCF_ERR_GENERIC;
 }
 
-/* The mount point, canonical. Returns OCF_SUCCESS, or a failure (missing: OCF_ERR_INSTALLED). */
-static int find_target(const struct vol_settings *s, char **ret, char **ret_error) {
-        int r = vol_mountpoint_resolve(s->mountpoint, ret);
+/* The mount point for a mount: walked, its ancestors checked, held open
+ * (vol_mountpoint_open()). Returns OCF_SUCCESS, or a failure (missing:
+ * OCF_ERR_INSTALLED; an unsafe ancestor: OCF_ERR_PERM). */
+static int open_target(const struct vol_settings *s, int *ret_fd, char **ret, char **ret_error) {
+        _cleanup_free_ char *why = NULL;
+        int r = vol_mountpoint_open(s->mountpoint, ret_fd, ret, &why);
+        if (r == -EPERM && why)
+                return set_reason(ret_error, "mountpoint %s: %s", s->mountpoint, why), OCF_ERR_PERM;
         return r < 0 ? target_failed(s, r, ret_error) : OCF_SUCCESS;
 }
 
 /* The mount point and the device, for what must tell "not mounted" apart
- * from a failure (unmount, status). Returns OCF_SUCCESS with both;
- * OCF_NOT_RUNNING when nothing can be mounted there: no mount point
- * (*ret_no_mountpoint), or no such device and nothing on the mount point
- * (the lookup's failure in *ret_error); else a failure with *ret_error. */
+ * from a failure (unmount, status). The device decides, not the path: a
+ * mount point that does not resolve (missing, or covered by a mount over
+ * a parent) gives its configured path as *ret_target, and
+ * *ret_no_mountpoint. Returns OCF_SUCCESS with both; OCF_NOT_RUNNING when
+ * nothing can be mounted there: no such device and nothing on the mount
+ * point (the lookup's failure in *ret_error, unless the mount point is
+ * missing too); else a failure with *ret_error. */
 static int find_volume(const struct vol_settings *s, int proc_fd, char **ret_target, struct vol_device *d,
                        bool *ret_no_mountpoint, char **ret_error) {
         struct vol_mount_match m;
         int r = vol_mountpoint_resolve(s->mountpoint, ret_target);
         if (r == -ENOENT) {
                 *ret_no_mountpoint = true;
-                return OCF_NOT_RUNNING;
-        }
-        if (r < 0)
+                if (!(*ret_target = strdup(s->mountpoint)))
+                        return set_reason(ret_error, "%s", strerror(ENOMEM)), OCF_ERR_GENERIC;
+        } else if (r < 0)
                 return target_failed(s, r, ret_error);
         int rc = find_device(s, d, ret_error);
         if (rc == OCF_SUCCESS)
                 return rc;
         /* Without the device, all that can be told is whether anything is on target. */
-        if (vol_mount_state(proc_fd, (dev_t) -1, *ret_target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE)
+        if (vol_mount_state(proc_fd, (dev_t) -1, *ret_target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE) {
+                if (*ret_no_mountpoint) {
+                        free(*ret_error);
+                        *ret_error = NULL;
+                }
                 return OCF_NOT_RUNNING;
+        }
         return rc == OCF_ERR_INSTALLED ? OCF_ERR_GENERIC : rc;
 }
 
@@ -149,9 +165,10 @@ void vol_mount_job_done(struct vol_mount_job *j) {
         if (!j)
                 return;
         free(j->target);
+        safe_close(j->target_fd);
         vol_device_done(&j->dev);
         free(j->error);
-        *j = (struct vol_mount_job) {};
+        *j = (struct vol_mount_job) { .target_fd = -1 };
 }
 
 int vol_mount_prepare(const struct vol_settings *s, int proc_fd, struct vol_mount_job *j) {
@@ -159,13 +176,14 @@ int vol_mount_prepare(const struct vol_settings *s, int proc_fd, struct vol_moun
         struct vol_mount_match m;
         int rc;
 
-        *j = (struct vol_mount_job) { .state = VOL_MOUNT_NONE };
-        if ((rc = find_target(s, &j->target, &j->error)) != OCF_SUCCESS ||
+        *j = (struct vol_mount_job) { .state = VOL_MOUNT_NONE, .target_fd = -1 };
+        if ((rc = open_target(s, &j->target_fd, &j->target, &j->error)) != OCF_SUCCESS ||
             (rc = find_device(s, &j->dev, &j->error)) != OCF_SUCCESS)
                 return rc;
-        int r = vol_mount_state(proc_fd, j->dev.devno, j->target, &m, &where);
+        int r = vol_device_state(proc_fd, &j->dev, j->target, &m, &where);
         if (r < 0)
-                return set_reason(&j->error, "cannot read the mount table: %s", strerror(-r)), OCF_ERR_GENERIC;
+                return set_reason(&j->error, "cannot tell whether %s is in use: %s", j->dev.devname, strerror(-r)),
+                       OCF_ERR_GENERIC;
         j->state = m.state;
         if (m.state == VOL_MOUNT_ELSEWHERE)
                 return set_reason(&j->error, "%s (%s) is already mounted at %s, not at %s", s->device, j->dev.devname,
@@ -174,6 +192,9 @@ int vol_mount_prepare(const struct vol_settings *s, int proc_fd, struct vol_moun
         if (m.state == VOL_MOUNT_OTHER)
                 return set_reason(&j->error, "%s already has another filesystem mounted on it (%s)", j->target,
                                   where ? where : "?"),
+                       OCF_ERR_GENERIC;
+        if (m.state == VOL_MOUNT_HELD)
+                return set_reason(&j->error, "not mounting %s: %s", s->device, where ? where : "it is in use"),
                        OCF_ERR_GENERIC;
         return OCF_SUCCESS;
 }
@@ -209,19 +230,54 @@ int vol_mount_fsck(struct vol_mount_job *j) {
         return OCF_SUCCESS;
 }
 
-int vol_mount_complete(const struct vol_settings *s, int proc_fd, struct vol_mount_job *j) {
-        _cleanup_free_ char *why = NULL;
-        struct vol_mount_match m;
+/* The mount point of the mount with ID id in <proc>/self/mountinfo, a new string; NULL when not listed. */
+static char *mount_target(int proc_fd, int id) {
+        struct libmnt_table *tb = NULL;
+        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs;
+        char *t = NULL;
+        if (it && vol_read_mounts(proc_fd, &tb) == 0)
+                while (!t && mnt_table_next_fs(tb, it, &fs) == 0)
+                        if (mnt_fs_get_id(fs) == id)
+                                t = strdup_null(mnt_fs_get_target(fs));
+        mnt_free_iter(it);
+        mnt_unref_table(tb);
+        return t;
+}
 
-        int r = vol_mount(&j->dev, j->target, s->fstype, s->options, &why);
+int vol_mount_complete(const struct vol_settings *s, int proc_fd, struct vol_mount_job *j) {
+        _cleanup_free_ char *why = NULL, *at = NULL;
+        _cleanup_close_ int mfd = -1;
+        struct vol_mount_match m;
+        struct statx sx;
+
+        int r = vol_mount(&j->dev, j->target_fd, s->fstype, s->options, &mfd, &why);
         if (r < 0)
                 return set_reason(&j->error, "mount %s on %s: %s", j->dev.devname, j->target, why ? why : strerror(-r)),
                        OCF_ERR_GENERIC;
-        r = vol_mount_state(proc_fd, j->dev.devno, j->target, &m, NULL);
-        if (r < 0 || m.state != VOL_MOUNT_OK)
-                return set_reason(&j->error, "mounted %s on %s, but the mount table does not show it there",
-                                  j->dev.devname, j->target),
-                       OCF_ERR_GENERIC;
+        /* It went onto the directory that was checked; is that directory
+         * still the mount point, and our mount the one on top of it? */
+        if (statx(mfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
+                r = -EIO;
+        else if (!(at = mount_target(proc_fd, (int) sx.stx_mnt_id)))
+                r = -ENOENT;
+        else if (strcmp(at, j->target) != 0)
+                r = -EXDEV;
+        else if ((r = vol_mount_state(proc_fd, j->dev.devno, j->target, &m, NULL)) == 0 && m.state != VOL_MOUNT_OK)
+                r = -EEXIST;
+        if (r < 0) {
+                /* If anything fails after the mount, unmount: ours, by its fd, not by a path. */
+                int u = vol_unmount_fd(TAKE_FD(mfd), &j->dev);
+                if (r == -EXDEV)
+                        set_reason(&j->error, "mounted %s on the directory checked as %s, but that directory is %s "
+                                   "now (moved, or swapped for another, meanwhile); %s", j->dev.devname, j->target, at,
+                                   u < 0 ? "and it is still in use after unmounting it again" : "unmounted it again");
+                else
+                        set_reason(&j->error, "mounted %s on %s, but the mount table does not show it there; %s",
+                                   j->dev.devname, j->target,
+                                   u < 0 ? "and it is still in use after unmounting it again" : "unmounted it again");
+                return OCF_ERR_GENERIC;
+        }
         j->state = VOL_MOUNT_OK;
         j->read_only = m.read_only;
         return OCF_SUCCESS;
@@ -246,7 +302,8 @@ int vol_unmount(const struct vol_settings *s, int proc_fd, int (*sleep_fn)(usec_
                 j->nothing_mounted = !j->no_mountpoint;
         if (rc != OCF_SUCCESS)
                 return rc == OCF_NOT_RUNNING ? OCF_SUCCESS : rc;
-        int r = vol_umount(proc_fd, j->target, j->dev.devno, s->stop_timeout, sleep_fn, &j->rep);
+        /* Also with the mount point gone: the device may live on (I1). */
+        int r = vol_umount(proc_fd, j->target, &j->dev, s->stop_timeout, sleep_fn, &j->rep);
         j->have_report = true;
         if (r < 0)
                 return set_reason(&j->error, "unmounting %s from %s failed: %s; the reservation must stay",
@@ -314,18 +371,20 @@ int vol_status(const struct vol_settings *s, int proc_fd, pid_t self, struct vol
         st->known = rc == OCF_NOT_RUNNING;
         if (rc != OCF_SUCCESS)
                 return rc;
-        int r = vol_mount_state(proc_fd, st->dev.devno, st->target, &m, &st->where);
+        int r = vol_device_state(proc_fd, &st->dev, st->target, &m, &st->where);
         if (r < 0)
-                return set_reason(&st->error, "cannot read the mount table: %s", strerror(-r)), OCF_ERR_GENERIC;
+                return set_reason(&st->error, "cannot tell whether %s is in use: %s", st->dev.devname, strerror(-r)),
+                       OCF_ERR_GENERIC;
         st->known = true;
         st->state = m.state;
         st->read_only = m.state == VOL_MOUNT_OK && m.read_only;
-        if (m.state == VOL_MOUNT_OK) {
+        if (m.state == VOL_MOUNT_OK || m.state == VOL_MOUNT_HELD) {
                 struct vol_holder *h = NULL;
-                r = vol_find_holders(proc_fd, st->dev.devno, self, &h, &st->n_holders);
+                r = vol_find_holders(proc_fd, st->dev.devno, self, m.state == VOL_MOUNT_HELD ? VOL_FIND_NAMESPACES : 0,
+                                     &h, &st->n_holders);
                 if (r < 0)
                         st->holders_error = r;
-                free(h);
+                vol_holders_free(h, st->n_holders);
         }
         return m.state == VOL_MOUNT_OK ? OCF_SUCCESS : m.state == VOL_MOUNT_NONE ? OCF_NOT_RUNNING : OCF_ERR_GENERIC;
 }
@@ -419,10 +478,12 @@ char *vol_agent_metadata(const char *version) {
                 "<version>1.1</version>\n"
                 "<longdesc lang=\"en\">\n"
                 "The shared volume of a tandem group: found with libblkid by UUID, LABEL, PARTUUID or path,\n"
-                "checked by the fsck policy and mounted with libmount. When the group configuration has fence\n"
-                "devices, start refuses to mount unless this node's key holds the reservation on all of them.\n"
-                "stop syncs, ends the processes that hold the filesystem (TERM, then KILL after stop_timeout)\n"
-                "and unmounts it, never lazily; a failed stop leaves the reservation alone.\n"
+                "checked by the fsck policy and mounted onto the mount point held open since it was checked.\n"
+                "When the group configuration has fence devices, start refuses to mount (or to call a mounted\n"
+                "volume started) unless this node's key holds the reservation on all of them.\n"
+                "stop syncs, ends the processes that hold the filesystem, in any thread or mount namespace\n"
+                "(TERM, then KILL after stop_timeout), and unmounts it, never lazily, until its device can be\n"
+                "opened exclusively; a failed stop leaves the reservation alone.\n"
                 "monitor depth 0: mounted at the right place from the right device; 10: reads a block with\n"
                 "O_DIRECT; 20: writes, fsyncs, reads back and removes a probe file in .tandem-monitor/\n"
                 "(skipped on a read-only mount). All logic is in tandem-volume(8).\n"

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The volume's I/O: the mount point, fsck (posix_spawn), mount and unmount
- * through libmount, ending holders, and the monitor probes. No logging:
- * what was done comes back in reports and reasons. */
+/* The volume's I/O: the mount point (walked and held open), fsck
+ * (posix_spawn), mount (the kernel's mount API, onto the held directory)
+ * and unmount (libmount), ending holders, the exclusive-open check, and the
+ * monitor probes. No logging: what was done comes back in reports and
+ * reasons. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -11,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -39,6 +43,130 @@ int vol_mountpoint_resolve(const char *path, char **ret_canonical) {
         if (!c)
                 return -errno;
         *ret_canonical = c;
+        return 0;
+}
+
+/* Whether a directory on the way to the mount point is safe: only root may
+ * change what its entries are (st: its fstat). */
+static bool safe_ancestor(const struct stat *st) {
+        return st->st_uid == 0 && (!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX));
+}
+
+static int unsafe_ancestor(const char *path, const struct stat *st, char **ret_reason) {
+        if (st->st_uid != 0)
+                set_reason(ret_reason, "%s, above the mount point, is owned by uid %u, not root: whoever owns it could "
+                           "swap the mount point for a symbolic link; refusing it", path[0] ? path : "/",
+                           (unsigned) st->st_uid);
+        else
+                set_reason(ret_reason, "%s, above the mount point, is writable by its group or others (mode %04o) and "
+                           "not sticky: they could swap the mount point for a symbolic link; refusing it",
+                           path[0] ? path : "/", (unsigned) (st->st_mode & 07777));
+        return -EPERM;
+}
+
+#define MOUNTPOINT_MAX_LINKS 32
+
+int vol_mountpoint_open(const char *path, int *ret_fd, char **ret_canonical, char **ret_reason) {
+        _cleanup_free_ char *todo = NULL, *done = NULL;
+        _cleanup_close_ int fd = -1;
+        unsigned links = 0;
+        struct stat st;
+
+        if (!path || path[0] != '/' || !ret_fd || !ret_canonical)
+                return -EINVAL;
+        if (!(todo = strdup(path)) || !(done = strdup("")))
+                return -ENOMEM;
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (!safe_ancestor(&st))
+                return unsafe_ancestor("/", &st, ret_reason);
+        /* done: the canonical path so far ("" for /); todo: what is left */
+        for (;;) {
+                char *p = todo;
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                size_t len = strcspn(p, "/");
+                char *rest = p + len;
+                while (*rest == '/')
+                        rest++;
+                bool last = !*rest;
+                _cleanup_free_ char *comp = strndup(p, len);
+                if (!comp)
+                        return -ENOMEM;
+                memmove(todo, rest, strlen(rest) + 1);
+                if (strcmp(comp, ".") == 0)
+                        continue;
+                if (strcmp(comp, "..") == 0) {
+                        /* up again: that directory was checked on the way down */
+                        char *slash = strrchr(done, '/');
+                        if (!slash)
+                                continue; /* .. of / is / */
+                        int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (up < 0)
+                                return -errno;
+                        safe_close(fd);
+                        fd = up;
+                        *slash = '\0';
+                        continue;
+                }
+                _cleanup_close_ int child = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (child < 0)
+                        return -errno;
+                if (fstat(child, &st) < 0)
+                        return -errno;
+                if (S_ISLNK(st.st_mode)) {
+                        if (last)
+                                return -ELOOP; /* the mount point itself */
+                        if (++links > MOUNTPOINT_MAX_LINKS)
+                                return -ELOOP;
+                        if (st.st_uid != 0) {
+                                set_reason(ret_reason, "%s/%s, on the way to the mount point, is a symbolic link owned "
+                                           "by uid %u, not root; refusing it", done, comp, (unsigned) st.st_uid);
+                                return -EPERM;
+                        }
+                        char target[PATH_MAX];
+                        ssize_t k = readlinkat(child, "", target, sizeof target - 1);
+                        if (k < 0)
+                                return -errno;
+                        if (k == 0)
+                                return -ENOENT;
+                        target[k] = '\0';
+                        char *nt = NULL;
+                        if (asprintf(&nt, "%s/%s", target, todo) < 0)
+                                return -ENOMEM;
+                        free(todo);
+                        todo = nt;
+                        if (target[0] == '/') {
+                                safe_close(fd);
+                                fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                                if (fd < 0)
+                                        return -errno;
+                                done[0] = '\0';
+                        }
+                        continue;
+                }
+                if (!S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                char *nd = NULL;
+                if (asprintf(&nd, "%s/%s", done, comp) < 0)
+                        return -ENOMEM;
+                free(done);
+                done = nd;
+                /* an ancestor: anything on the way to the mount point but the
+                 * last component (a symlink's target may add components) */
+                bool ancestor = todo[strspn(todo, "/")] != '\0';
+                if (ancestor && !safe_ancestor(&st))
+                        return unsafe_ancestor(done, &st, ret_reason);
+                safe_close(fd);
+                fd = TAKE_FD(child);
+        }
+        if (!done[0])
+                return -EINVAL; /* / itself */
+        *ret_fd = TAKE_FD(fd);
+        *ret_canonical = TAKE_PTR(done);
         return 0;
 }
 
@@ -109,34 +237,160 @@ static int excode_errno(struct libmnt_context *cxt, int rc, char **ret_reason) {
         return ex == MNT_EX_USAGE ? -EINVAL : -EIO;
 }
 
-int vol_mount(const struct vol_device *d, const char *target, const char *fstype, const char *options,
-              char **ret_reason) {
-        struct libmnt_context *cxt;
-        int rc;
+/* --- mount ---------------------------------------------------------------- */
 
-        if (!d || !d->devname || !target || !fstype)
-                return -EINVAL;
-        cxt = mnt_new_context();
-        if (!cxt)
-                return -ENOMEM;
-        if (mnt_context_set_source(cxt, d->devname) < 0 || mnt_context_set_target(cxt, target) < 0 ||
-            mnt_context_set_fstype(cxt, fstype) < 0 ||
-            mnt_context_set_options(cxt, options && options[0] ? options : "defaults") < 0) {
-                mnt_free_context(cxt);
-                return -ENOMEM;
+/* The kernel's own words from a filesystem context (fsopen(2): "e ..."
+ * lines), else strerror; returns -err. */
+static int fs_failed(int fsfd, int err, const char *what, char **ret_reason) {
+        char buf[512];
+        ssize_t k = fsfd >= 0 ? read(fsfd, buf, sizeof buf - 1) : -1;
+        if (k > 2) {
+                buf[k] = '\0';
+                buf[strcspn(buf, "\n")] = '\0';
+                set_reason(ret_reason, "%s: %s", what, buf + 2);
+        } else
+                set_reason(ret_reason, "%s: %s", what, strerror(err));
+        return -err;
+}
+
+static const struct {
+        unsigned long ms;
+        const char *sb_flag;            /* a superblock flag, by fsconfig(FSCONFIG_SET_FLAG) */
+        uint64_t attr;                  /* or a mount attribute, for fsmount() */
+} vfs_flags[] = {
+        { MS_RDONLY, "ro", MOUNT_ATTR_RDONLY },
+        { MS_NOSUID, NULL, MOUNT_ATTR_NOSUID },
+        { MS_NODEV, NULL, MOUNT_ATTR_NODEV },
+        { MS_NOEXEC, NULL, MOUNT_ATTR_NOEXEC },
+        { MS_NOATIME, NULL, MOUNT_ATTR_NOATIME },
+        { MS_STRICTATIME, NULL, MOUNT_ATTR_STRICTATIME },
+        { MS_NODIRATIME, NULL, MOUNT_ATTR_NODIRATIME },
+        { MS_NOSYMFOLLOW, NULL, MOUNT_ATTR_NOSYMFOLLOW },
+        { MS_RELATIME, NULL, 0 },       /* the default */
+        { MS_SYNCHRONOUS, "sync", 0 },
+        { MS_DIRSYNC, "dirsync", 0 },
+        { MS_LAZYTIME, "lazytime", 0 },
+        { MS_MANDLOCK, "mand", 0 },
+        { MS_SILENT, "silent", 0 },
+        { MS_I_VERSION, "iversion", 0 },
+};
+
+#ifndef MS_PROPAGATION
+#define MS_PROPAGATION (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+#endif
+
+/* Gives fsfd the options: VFS ones as superblock flags or, in *ret_attr and
+ * *ret_propagation, mount attributes; filesystem ones as parameters. */
+static int fs_options(int fsfd, const char *options, uint64_t *ret_attr, unsigned long *ret_propagation,
+                      char **ret_reason) {
+        _cleanup_free_ char *user = NULL, *vfs = NULL, *fs = NULL;
+        unsigned long flags = 0;
+        uint64_t attr = 0;
+
+        if (mnt_split_optstr(options, &user, &vfs, &fs, 0, 0) < 0)
+                return set_reason(ret_reason, "options '%s' cannot be parsed", options), -EINVAL;
+        if (vfs && mnt_optstr_get_flags(vfs, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0)
+                return set_reason(ret_reason, "options '%s' cannot be parsed", vfs), -EINVAL;
+        if (flags & ~(MS_PROPAGATION | MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                      MS_STRICTATIME | MS_NODIRATIME | MS_NOSYMFOLLOW | MS_RELATIME | MS_SYNCHRONOUS | MS_DIRSYNC |
+                      MS_LAZYTIME | MS_MANDLOCK | MS_SILENT | MS_I_VERSION))
+                return set_reason(ret_reason, "options '%s': not for mounting a filesystem", vfs), -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(vfs_flags); i++) {
+                if (!(flags & vfs_flags[i].ms))
+                        continue;
+                if (vfs_flags[i].sb_flag && fsconfig(fsfd, FSCONFIG_SET_FLAG, vfs_flags[i].sb_flag, NULL, 0) < 0)
+                        return fs_failed(fsfd, errno, vfs_flags[i].sb_flag, ret_reason);
+                attr |= vfs_flags[i].attr;
         }
-        /* Only what we were given: no fstab, no swapping source and target. */
-        mnt_context_set_optsmode(cxt, MNT_OMODE_NOTAB);
-        mnt_context_disable_swapmatch(cxt, 1);
-        rc = mnt_context_mount(cxt);
-        if (rc != 0 || mnt_context_get_status(cxt) != 1) {
-                int r = excode_errno(cxt, rc, ret_reason);
-                mnt_free_context(cxt);
-                return r < 0 ? r : -EIO;
+        /* name[=value] pairs; a value in double quotes (context="a,b") loses them */
+        char *p = fs, *name, *value;
+        size_t nsz, vsz;
+        while (p && *p) {
+                int r = mnt_optstr_next_option(&p, &name, &nsz, &value, &vsz);
+                if (r == 1)
+                        break;
+                if (r < 0)
+                        return set_reason(ret_reason, "options '%s' cannot be parsed", fs), -EINVAL;
+                _cleanup_free_ char *k = strndup(name, nsz), *v = NULL;
+                if (value) {
+                        if (vsz >= 2 && value[0] == '"' && value[vsz - 1] == '"')
+                                v = strndup(value + 1, vsz - 2);
+                        else
+                                v = strndup(value, vsz);
+                }
+                if (!k || (value && !v))
+                        return -ENOMEM;
+                if (fsconfig(fsfd, v ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, k, v, 0) < 0)
+                        return fs_failed(fsfd, errno, k, ret_reason);
         }
-        mnt_free_context(cxt);
+        *ret_attr = attr;
+        *ret_propagation = flags & MS_PROPAGATION;
         return 0;
 }
+
+int vol_mount(const struct vol_device *d, int target_fd, const char *fstype, const char *options, int *ret_mount_fd,
+              char **ret_reason) {
+        _cleanup_close_ int fsfd = -1, mfd = -1;
+        unsigned long propagation = 0;
+        uint64_t attr = 0;
+        int r;
+
+        if (!d || !d->devname || target_fd < 0 || !fstype || !ret_mount_fd)
+                return -EINVAL;
+        fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return set_reason(ret_reason, "fsopen %s: %s", fstype, strerror(errno)), -errno;
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", d->devname, 0) < 0)
+                return fs_failed(fsfd, errno, d->devname, ret_reason);
+        r = fs_options(fsfd, options && options[0] ? options : "defaults", &attr, &propagation, ret_reason);
+        if (r < 0)
+                return r;
+        if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return fs_failed(fsfd, errno, d->devname, ret_reason);
+        mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned) attr);
+        if (mfd < 0)
+                return fs_failed(fsfd, errno, d->devname, ret_reason);
+        /* Onto the directory that was checked, held open since: not a path
+         * that may have become a symlink meanwhile (until here the mount is
+         * detached, and closing mfd would undo it all). */
+        if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return set_reason(ret_reason, "move_mount: %s", strerror(errno)), -errno;
+        if (propagation) {
+                struct mount_attr ma = { .propagation = propagation & MS_PROPAGATION };
+                if (mount_setattr(mfd, "", AT_EMPTY_PATH, &ma, sizeof ma) < 0) {
+                        r = -errno;
+                        set_reason(ret_reason, "mount_setattr (propagation): %s", strerror(-r));
+                        (void) vol_unmount_fd(TAKE_FD(mfd), d);
+                        return r;
+                }
+        }
+        *ret_mount_fd = TAKE_FD(mfd);
+        return 0;
+}
+
+int vol_unmount_fd(int mount_fd, const struct vol_device *d) {
+        char path[64];
+        if (mount_fd < 0 || !d)
+                return -EINVAL;
+        /* The magic link lands on the mount's root: that mount, whatever its
+         * path is now. Detached, as mount_fd itself holds it busy; then
+         * closed, and only when the device can be opened exclusively again
+         * is it gone (someone who got in meanwhile would keep it alive). */
+        snprintf(path, sizeof path, "/proc/self/fd/%d", mount_fd);
+        int r = umount2(path, MNT_DETACH) < 0 ? -errno : 0;
+        safe_close(mount_fd);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < 20; i++) {
+                r = vol_device_exclusive(d);
+                if (r != -EBUSY)
+                        return r;
+                (void) usleep(50 * 1000);
+        }
+        return r;
+}
+
+/* --- unmount -------------------------------------------------------------- */
 
 static int do_umount(const char *target, char **ret_reason) {
         struct libmnt_context *cxt = mnt_new_context();
@@ -161,6 +415,85 @@ static int do_umount(const char *target, char **ret_reason) {
         return 0;
 }
 
+int vol_device_exclusive(const struct vol_device *d) {
+        struct stat st;
+        int r = 0;
+
+        if (!d || !d->devname)
+                return -EINVAL;
+        /* open(2): O_EXCL without O_CREAT on a block device fails with EBUSY
+         * while it is mounted (in any mount namespace) or claimed. */
+        int fd = open(d->devname, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (!S_ISBLK(st.st_mode) || st.st_rdev != d->devno)
+                r = -ENXIO;
+        safe_close(fd);
+        return r;
+}
+
+/* Why d cannot be opened exclusively though this mount table does not
+ * list it, in words (a new string, or NULL on ENOMEM). */
+static char *busy_why(int proc_fd, const struct vol_device *d) {
+        struct vol_ns_mount *m = NULL;
+        size_t n = 0, others = 0;
+        const struct vol_ns_mount *first = NULL;
+
+        if (vol_find_ns_mounts(proc_fd, d->devno, &m, &n) == 0)
+                for (size_t i = 0; i < n; i++)
+                        if (!m[i].ours) {
+                                others++;
+                                first = first ? first : &m[i];
+                        }
+        char *s;
+        if (first)
+                s = strprintf("%s is still mounted in the mount namespace of PID %d (%s)%s, at %s%s", d->devname,
+                              (int) first->pid, first->comm, first->init ? ", PID 1's" : "", first->where,
+                              others > 1 ? " (and in other mount namespaces)" : "");
+        else
+                s = strprintf("%s is in use: it cannot be opened exclusively (mounted in a mount namespace no "
+                              "process is in, or claimed by another device or program)", d->devname);
+        vol_ns_mounts_free(m, n);
+        return s;
+}
+
+int vol_device_state(int proc_fd, const struct vol_device *d, const char *target, struct vol_mount_match *ret,
+                     char **ret_where) {
+        struct vol_mount_match m;
+        _cleanup_free_ char *where = NULL;
+        struct stat st;
+
+        if (proc_fd < 0 || !d || !d->devname || !target || !ret)
+                return -EINVAL;
+        int r = vol_mount_state(proc_fd, d->devno, target, &m, &where);
+        if (r < 0)
+                return r;
+        if (m.state == VOL_MOUNT_OK && (lstat(target, &st) < 0 || st.st_dev != d->devno)) {
+                /* the table has it there, but the path leads elsewhere: a mount over it or over a parent */
+                m.state = VOL_MOUNT_HELD;
+                free(where);
+                where = strprintf("%s is mounted at %s, but another mount covers it there (the mount point is "
+                                  "shadowed)", d->devname, target);
+                if (!where)
+                        return -ENOMEM;
+        } else if (m.state == VOL_MOUNT_NONE) {
+                r = vol_device_exclusive(d);
+                if (r == -EBUSY) {
+                        m.state = VOL_MOUNT_HELD;
+                        if (!(where = busy_why(proc_fd, d)))
+                                return -ENOMEM;
+                } else if (r < 0)
+                        return r;
+        }
+        *ret = m;
+        ret->where = NULL;
+        if (ret_where)
+                *ret_where = TAKE_PTR(where);
+        return 0;
+}
+
 void vol_umount_report_done(struct vol_umount_report *r) {
         if (!r)
                 return;
@@ -171,82 +504,148 @@ void vol_umount_report_done(struct vol_umount_report *r) {
 
 struct victim {
         size_t idx;     /* into the report's holders */
-        int pidfd;      /* -1: could not open (gone) */
+        int pidfd;      /* the /proc/PID directory it was found through */
 };
 
-static bool still_holds(const struct vol_holder *list, size_t n, pid_t pid) {
+static bool lists(const struct vol_holder *list, size_t n, pid_t pid) {
         for (size_t i = 0; i < n; i++)
                 if (list[i].pid == pid)
                         return true;
         return false;
 }
 
-/* Adds the holders of a scan that the report does not list yet; returns how many, or -ENOMEM. */
-static int merge(struct vol_umount_report *rep, const struct vol_holder *h, size_t n) {
-        int added = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (still_holds(rep->holders, rep->n_holders, h[i].pid))
-                        continue;
-                struct vol_holder *nh = realloc(rep->holders, (rep->n_holders + 1) * sizeof *nh);
-                if (!nh)
-                        return -ENOMEM;
-                rep->holders = nh;
-                rep->holders[rep->n_holders++] = h[i];
-                added++;
-        }
-        return added;
+/* Whether the process a victim's pidfd refers to is still there. */
+static bool alive(const struct victim *v) {
+        return pidfd_send_signal(v->pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
-/* Sends sig to every victim still holding; TERM and KILL go through pidfds,
- * so a recycled PID is never hit. */
+/* Sends sig to every victim: through the pidfd it was read through, so a
+ * process that took a PID over is never hit. */
 static void signal_victims(struct victim *v, size_t n, int sig) {
         for (size_t i = 0; i < n; i++)
-                if (v[i].pidfd >= 0)
-                        (void) pidfd_send_signal(v[i].pidfd, sig, NULL, 0);
+                (void) pidfd_send_signal(v[i].pidfd, sig, NULL, 0);
 }
 
 /* Waits until no victim holds the filesystem or deadline passes; marks the ones that let go with how. */
-static int wait_victims(int proc_fd, dev_t dev, pid_t self, struct vol_umount_report *rep, struct victim *v,
-                        size_t nv, enum vol_ended how, usec_t deadline, int (*sleep_fn)(usec_t)) {
+static int wait_victims(int proc_fd, dev_t dev, pid_t self, unsigned flags, struct vol_umount_report *rep,
+                        struct victim *v, size_t nv, enum vol_ended how, usec_t deadline, int (*sleep_fn)(usec_t)) {
         for (;;) {
                 struct vol_holder *cur = NULL;
                 size_t n = 0, left = 0;
-                int r = vol_find_holders(proc_fd, dev, self, &cur, &n);
+                int r = vol_find_holders(proc_fd, dev, self, flags, &cur, &n);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < nv; i++) {
                         struct vol_holder *h = &rep->holders[v[i].idx];
                         if (h->ended != VOL_ENDED_NO)
                                 continue;
-                        if (still_holds(cur, n, h->pid))
+                        if (alive(&v[i]) && lists(cur, n, h->pid))
                                 left++;
                         else
                                 h->ended = how;
                 }
-                free(cur);
+                vol_holders_free(cur, n);
                 if (left == 0 || now(CLOCK_MONOTONIC) >= deadline)
                         return (int) left;
                 sleep_fn(100 * USEC_PER_MSEC);
         }
 }
 
-int vol_umount(int proc_fd, const char *target, dev_t dev, usec_t stop_timeout, int (*sleep_fn)(usec_t),
-               struct vol_umount_report *ret) {
+/* Ends the holders a scan with flags finds: TERM, wait stop_timeout, KILL;
+ * a few rounds for ones that appear meanwhile. Returns 0, -EBUSY (one would
+ * not go, or a spared one holds it) or -errno, with rep->reason. */
+static int end_holders(int proc_fd, const char *target, dev_t dev, pid_t self, unsigned flags, usec_t stop_timeout,
+                       int (*sleep_fn)(usec_t), struct vol_umount_report *rep) {
+        int r = 0;
+        for (int round = 0; round < 3; round++) {
+                struct vol_holder *h = NULL;
+                size_t n = 0, first = rep->n_holders, nv = 0;
+                r = vol_find_holders(proc_fd, dev, self, flags | VOL_FIND_PIDFD, &h, &n);
+                if (r < 0)
+                        return set_reason(&rep->reason, "cannot list the processes using %s: %s", target, strerror(-r)),
+                               r;
+                /* ones already listed that hold it again are not signalled twice */
+                struct victim *v = calloc(n ? n : 1, sizeof *v);
+                if (!v) {
+                        vol_holders_free(h, n);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        if (lists(rep->holders, rep->n_holders, h[i].pid))
+                                continue;
+                        struct vol_holder *nh = realloc(rep->holders, (rep->n_holders + 1) * sizeof *nh);
+                        if (!nh) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        rep->holders = nh;
+                        nh[rep->n_holders] = h[i];
+                        nh[rep->n_holders].pidfd = -1; /* the report holds no fds */
+                        if (!h[i].spared) {
+                                v[nv++] = (struct victim) { .idx = rep->n_holders, .pidfd = h[i].pidfd };
+                                h[i].pidfd = -1; /* the victim's now */
+                        }
+                        rep->n_holders++;
+                }
+                vol_holders_free(h, n);
+                if (r == 0 && nv > 0) {
+                        signal_victims(v, nv, SIGTERM);
+                        r = wait_victims(proc_fd, dev, self, flags, rep, v, nv, VOL_ENDED_TERM,
+                                         now(CLOCK_MONOTONIC) + stop_timeout, sleep_fn);
+                        if (r > 0) {
+                                signal_victims(v, nv, SIGKILL);
+                                /* The kernel needs a moment to release a killed process's files;
+                                 * a process that ignores KILL is stuck in the kernel (D state). */
+                                r = wait_victims(proc_fd, dev, self, flags, rep, v, nv, VOL_ENDED_KILL,
+                                                 now(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC, sleep_fn);
+                        }
+                }
+                for (size_t i = 0; i < nv; i++)
+                        safe_close(v[i].pidfd);
+                free(v);
+                if (r < 0)
+                        return set_reason(&rep->reason, "cannot list the processes using %s: %s", target, strerror(-r)),
+                               r;
+                if (r > 0)
+                        return set_reason(&rep->reason, "%d process(es) still hold %s after SIGKILL", r, target),
+                               -EBUSY;
+                if (rep->n_holders == first)
+                        break;
+        }
+        for (size_t i = 0; i < rep->n_holders; i++)
+                if (rep->holders[i].spared)
+                        return set_reason(&rep->reason, "PID %d (%s) holds %s and is never signalled",
+                                          rep->holders[i].pid, rep->holders[i].comm, target),
+                               -EBUSY;
+        return 0;
+}
+
+/* Waits up to deadline until d can be opened exclusively. Returns 0, -EBUSY, or -errno. */
+static int wait_exclusive(const struct vol_device *d, usec_t deadline, int (*sleep_fn)(usec_t)) {
+        for (;;) {
+                int r = vol_device_exclusive(d);
+                if (r != -EBUSY || now(CLOCK_MONOTONIC) >= deadline)
+                        return r;
+                sleep_fn(100 * USEC_PER_MSEC);
+        }
+}
+
+int vol_umount(int proc_fd, const char *target, const struct vol_device *d, usec_t stop_timeout,
+               int (*sleep_fn)(usec_t), struct vol_umount_report *ret) {
         struct vol_umount_report rep = {};
         struct vol_mount_match m;
         _cleanup_free_ char *where = NULL;
         pid_t self = getpid();
+        struct stat st;
         int r;
 
-        if (proc_fd < 0 || !target || !sleep_fn || !ret)
+        if (proc_fd < 0 || !target || !d || !d->devname || !sleep_fn || !ret)
                 return -EINVAL;
-        r = vol_mount_state(proc_fd, dev, target, &m, &where);
+        r = vol_mount_state(proc_fd, d->devno, target, &m, &where);
         if (r < 0) {
                 set_reason(&rep.reason, "cannot read the mount table: %s", strerror(-r));
                 goto out;
         }
-        if (m.state == VOL_MOUNT_NONE)
-                goto out; /* nothing to do (I6) */
         if (m.state == VOL_MOUNT_ELSEWHERE) {
                 set_reason(&rep.reason, "the device is mounted at %s, not at %s; leaving it alone", where, target);
                 r = -EBUSY;
@@ -258,85 +657,53 @@ int vol_umount(int proc_fd, const char *target, dev_t dev, usec_t stop_timeout, 
                 r = -EEXIST;
                 goto out;
         }
-
-        /* 1. sync */
-        {
-                _cleanup_close_ int fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0 || syncfs(fd) < 0) {
-                        r = -errno;
-                        set_reason(&rep.reason, "syncfs %s: %s", target, strerror(-r));
+        if (m.state == VOL_MOUNT_OK) {
+                if (lstat(target, &st) < 0 || st.st_dev != d->devno) {
+                        set_reason(&rep.reason, "%s is mounted at %s, but another mount covers it there (the mount "
+                                   "point is shadowed); unmount what covers it first", d->devname, target);
+                        r = -EBUSY;
                         goto out;
                 }
-        }
-
-        /* 2. holders: TERM, wait, KILL; a few rounds for ones that appear meanwhile */
-        for (int round = 0; round < 3; round++) {
-                struct vol_holder *h = NULL;
-                size_t n = 0, first = rep.n_holders;
-                r = vol_find_holders(proc_fd, dev, self, &h, &n);
-                if (r < 0) {
-                        set_reason(&rep.reason, "cannot list the processes using %s: %s", target, strerror(-r));
-                        goto out;
-                }
-                r = merge(&rep, h, n);
-                if (r < 0) {
-                        free(h);
-                        goto out;
-                }
-                /* ones already listed that hold it again are not signalled twice */
-                free(h);
-                if (rep.n_holders == first)
-                        break;
-                struct victim *v = calloc(rep.n_holders - first, sizeof *v);
-                size_t nv = 0;
-                if (!v) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                for (size_t i = first; i < rep.n_holders; i++) {
-                        if (rep.holders[i].spared)
-                                continue;
-                        int fd = pidfd_open(rep.holders[i].pid, 0);
-                        if (fd < 0) {
-                                rep.holders[i].ended = VOL_ENDED_GONE;
-                                continue;
+                /* 1. sync */
+                {
+                        _cleanup_close_ int fd = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (fd < 0 || syncfs(fd) < 0) {
+                                r = -errno;
+                                set_reason(&rep.reason, "syncfs %s: %s", target, strerror(-r));
+                                goto out;
                         }
-                        v[nv++] = (struct victim) { .idx = i, .pidfd = fd };
                 }
-                signal_victims(v, nv, SIGTERM);
-                r = wait_victims(proc_fd, dev, self, &rep, v, nv, VOL_ENDED_TERM, now(CLOCK_MONOTONIC) + stop_timeout, sleep_fn);
-                if (r > 0) {
-                        signal_victims(v, nv, SIGKILL);
-                        /* The kernel needs a moment to release a killed process's files;
-                         * a process that ignores KILL is stuck in the kernel (D state). */
-                        r = wait_victims(proc_fd, dev, self, &rep, v, nv, VOL_ENDED_KILL,
-                                         now(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC, sleep_fn);
-                }
-                for (size_t i = 0; i < nv; i++)
-                        safe_close(v[i].pidfd);
-                free(v);
-                if (r < 0) {
-                        set_reason(&rep.reason, "cannot list the processes using %s: %s", target, strerror(-r));
+                /* 2. holders, in any mount namespace, through their files */
+                r = end_holders(proc_fd, target, d->devno, self, 0, stop_timeout, sleep_fn, &rep);
+                if (r < 0)
                         goto out;
-                }
-                if (r > 0) {
-                        set_reason(&rep.reason, "%d process(es) still hold %s after SIGKILL", r, target);
-                        r = -EBUSY;
+                /* 3. unmount */
+                r = do_umount(target, &rep.reason);
+                if (r < 0)
                         goto out;
+                rep.unmounted = true;
+        }
+        /* 4. Done only when the device can be opened exclusively (I1). A
+         * mount namespace that does not receive our unmount (private
+         * propagation: unshare -m, a container's rprivate bind mount) keeps
+         * the filesystem alive, writable: its processes are holders too.
+         * (Not before the unmount: every namespace a service got from
+         * systemd has it then, and loses it with our unmount.) */
+        r = vol_device_exclusive(d);
+        if (r == -EBUSY) {
+                r = end_holders(proc_fd, target, d->devno, self, VOL_FIND_NAMESPACES, stop_timeout, sleep_fn, &rep);
+                if (r < 0)
+                        goto out;
+                /* a namespace goes with its last process */
+                r = wait_exclusive(d, now(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC, sleep_fn);
+                if (r == -EBUSY) {
+                        _cleanup_free_ char *why = busy_why(proc_fd, d);
+                        set_reason(&rep.reason, "%s%s", rep.unmounted ? "unmounted, but " : "",
+                                   why ? why : "the device is still in use");
                 }
         }
-        for (size_t i = 0; i < rep.n_holders; i++)
-                if (rep.holders[i].spared) {
-                        set_reason(&rep.reason, "PID %d (%s) holds %s and is never signalled", rep.holders[i].pid,
-                                   rep.holders[i].comm, target);
-                        r = -EBUSY;
-                        goto out;
-                }
-
-        /* 3. unmount */
-        r = do_umount(target, &rep.reason);
-        if (r == 0)
-                rep.unmounted = true;
+        if (r < 0 && r != -EBUSY && !rep.reason)
+                set_reason(&rep.reason, "%s: %s", d->devname, strerror(-r));
 out:
         *ret = rep;
         return r < 0 ? r : 0;

@@ -281,6 +281,7 @@ char *vol_held_describe(unsigned why, char *buf, size_t n) {
                 { VOL_HELD_EXE, "exe" },
                 { VOL_HELD_FD, "open file" },
                 { VOL_HELD_MAP, "memory map" },
+                { VOL_HELD_NS, "mount namespace" },
         };
         size_t off = 0;
         if (!buf || n == 0)
@@ -311,6 +312,7 @@ static const char *const mount_state_table[_VOL_MOUNT_STATE_MAX] = {
         [VOL_MOUNT_OK] = "mounted",
         [VOL_MOUNT_ELSEWHERE] = "elsewhere",
         [VOL_MOUNT_OTHER] = "other",
+        [VOL_MOUNT_HELD] = "held",
 };
 
 const char *vol_mount_state_to_string(enum vol_mount_state s) {

@@ -74,13 +74,14 @@ int vol_maps_uses_dev(const char *s, size_t n, unsigned major, unsigned minor, b
 /* Parses a /proc directory name as a PID (decimal, > 0, no sign or leading 0). Returns 0 or -EINVAL. */
 int vol_parse_pid(const char *s, pid_t *ret);
 
-/* Why a process holds the filesystem. */
+/* Why a process holds the filesystem (any of its threads). */
 enum {
         VOL_HELD_CWD = 1 << 0,
         VOL_HELD_ROOT = 1 << 1,
         VOL_HELD_EXE = 1 << 2,
         VOL_HELD_FD = 1 << 3,
         VOL_HELD_MAP = 1 << 4,
+        VOL_HELD_NS = 1 << 5,   /* its mount namespace (not ours, not PID 1's) has the filesystem mounted */
 };
 
 /* Writes the reasons as words ("cwd, open file") into buf; returns buf. */
@@ -104,6 +105,8 @@ struct vol_holder {
         unsigned why;           /* VOL_HELD_* */
         bool spared;            /* PID 1 or ourselves: never signalled */
         enum vol_ended ended;
+        int pidfd;              /* VOL_FIND_PIDFD: its /proc/PID directory, opened before anything of it
+                                 * was read (a pidfd for pidfd_send_signal()); else -1 */
 };
 
 /* Where the volume stands in a mount table. */
@@ -112,6 +115,9 @@ enum vol_mount_state {
         VOL_MOUNT_OK,           /* the device's root is mounted on the mount point (on top) */
         VOL_MOUNT_ELSEWHERE,    /* the device is mounted, but not on the mount point; where says where */
         VOL_MOUNT_OTHER,        /* another filesystem is on the mount point; where names its source */
+        VOL_MOUNT_HELD,         /* not from a table (vol_device_state()): the device is in use all the
+                                 * same, mounted in another mount namespace, on a mount point another
+                                 * mount covers, or held open; where says how (I1) */
         _VOL_MOUNT_STATE_MAX,
         _VOL_MOUNT_STATE_INVALID = -EINVAL,
 };
@@ -199,23 +205,88 @@ int vol_mount_state(int proc_fd, dev_t dev, const char *target, struct vol_mount
  * canonical path. Returns 0; -ENOENT; -ELOOP for a symlink; -ENOTDIR;
  * another -errno. */
 int vol_mountpoint_resolve(const char *path, char **ret_canonical);
+/* The mount point, for a mount (DESIGN.md "Check and mount"): walks the
+ * absolute path from / one component at a time, each opened with O_PATH |
+ * O_NOFOLLOW, and holds the last one open. Every directory above the mount
+ * point must be owned by root and not writable by its group or others,
+ * unless sticky, and a symlink on the way must be root's: else whoever
+ * may write there could swap the mount point for a symlink between the
+ * check and the mount. The mount point itself must be a directory, not a
+ * symlink. Returns 0 with *ret_fd (O_PATH) and *ret_canonical; -ENOENT;
+ * -ELOOP (a symlink as the mount point, or too many); -ENOTDIR; -EPERM
+ * (an unsafe ancestor, named in *ret_reason); another -errno. */
+int vol_mountpoint_open(const char *path, int *ret_fd, char **ret_canonical, char **ret_reason);
 
 /* Runs argv (a vol_fsck_command()) with posix_spawn, its stdout sent to
  * our stderr, and waits. *ret_status gets the exit status, or -SIGNUM.
  * Returns 0 or -errno (e.g. -ENOENT: no such program). */
 int vol_fsck_run(const char *const *argv, int *ret_status);
 
-/* Mounts d on target through libmount, which parses options. Returns 0 or
- * -errno; *ret_reason (may be NULL) gets libmount's message on failure. */
-int vol_mount(const struct vol_device *d, const char *target, const char *fstype, const char *options,
+/* Mounts d onto the directory target_fd (vol_mountpoint_open()) with the
+ * kernel's mount API: fsopen(), fsconfig() with the options libmount
+ * splits (VFS flags become mount attributes, the rest filesystem
+ * parameters; userspace ones are left out), fsmount(), and move_mount()
+ * onto target_fd itself, never onto a path. Returns 0 with *ret_mount_fd,
+ * the new mount (vol_unmount_fd() undoes it), or -errno; *ret_reason (may
+ * be NULL) gets the kernel's message on failure. */
+int vol_mount(const struct vol_device *d, int target_fd, const char *fstype, const char *options, int *ret_mount_fd,
               char **ret_reason);
+/* Undoes a mount of d that vol_mount() just made: detaches the mount
+ * mount_fd refers to (it holds it busy itself), closes mount_fd, and waits
+ * a moment for d to be free. Returns 0 once d can be opened exclusively,
+ * -EBUSY when something that got in meanwhile keeps the filesystem alive,
+ * or another -errno. */
+int vol_unmount_fd(int mount_fd, const struct vol_device *d);
+
+enum {
+        VOL_FIND_NAMESPACES = 1 << 0,   /* also the processes whose mount namespace has the filesystem */
+        VOL_FIND_PIDFD = 1 << 1,        /* keep each holder's /proc/PID directory in pidfd */
+};
 
 /* Lists the processes under <proc> that hold the filesystem with st_dev
- * dev: by cwd, root, exe, open fds (stat through the magic link) and file
- * maps (device field of maps). Identity, never path strings. PID 1 and
- * self are listed with spared set. Processes that vanish while being read
- * are skipped. Returns 0 with a new array (sorted by PID), or -errno. */
-int vol_find_holders(int proc_fd, dev_t dev, pid_t self, struct vol_holder **ret, size_t *ret_n);
+ * dev, through every thread (<proc>/PID/task/TID, or <proc>/PID where
+ * there is no task/): by cwd, root, exe, open fds (stat through the magic
+ * link) and file maps (device field of maps); with VOL_FIND_NAMESPACES
+ * also by mount namespace: a process in a mount namespace other than ours
+ * and PID 1's (where that can be read) whose mountinfo lists dev.
+ * Identity, never path strings.
+ * PID 1 and self are listed with spared set. Processes that vanish while
+ * being read are skipped. Returns 0 with a new array (sorted by PID; free
+ * it with vol_holders_free()), or -errno. */
+int vol_find_holders(int proc_fd, dev_t dev, pid_t self, unsigned flags, struct vol_holder **ret, size_t *ret_n);
+/* Closes the pidfds in h[0..n) and frees h; accepts NULL. */
+void vol_holders_free(struct vol_holder *h, size_t n);
+
+/* A mount namespace that has a filesystem mounted. */
+struct vol_ns_mount {
+        pid_t pid;              /* a process in it */
+        char comm[17];
+        char *where;            /* the mount point there, as that namespace's mountinfo lists it */
+        bool ours;              /* our own mount namespace */
+        bool init;              /* PID 1's (ours when PID 1's cannot be read) */
+};
+/* Lists the mount namespaces of the processes under <proc> whose
+ * mountinfo lists device dev, ours and PID 1's included (flagged).
+ * Returns 0 with a new array (free it with vol_ns_mounts_free()), or -errno. */
+int vol_find_ns_mounts(int proc_fd, dev_t dev, struct vol_ns_mount **ret, size_t *ret_n);
+/* Frees m[0..n) and m; accepts NULL. */
+void vol_ns_mounts_free(struct vol_ns_mount *m, size_t n);
+
+/* Opens d's node read-only with O_EXCL and closes it again: it succeeds
+ * only when nothing has the device mounted (in any mount namespace) or
+ * claimed. Returns 0; -EBUSY when it is in use; -ENXIO when the node is
+ * no longer d's device; another -errno. */
+int vol_device_exclusive(const struct vol_device *d);
+/* Where the volume's device d stands on this node, by the device rather
+ * than the mount point's path: vol_mount_state() on <proc>/self/mountinfo
+ * against target (canonical, or as configured when it does not resolve),
+ * then VOL_MOUNT_OK only while target, looked at, is the volume (else
+ * HELD: another mount covers it), and VOL_MOUNT_NONE only while d can be
+ * opened exclusively (else HELD: it is mounted in another mount
+ * namespace, or in use). *ret_where (may be NULL) gets where, or for HELD
+ * how, in words. Returns 0 or -errno. */
+int vol_device_state(int proc_fd, const struct vol_device *d, const char *target, struct vol_mount_match *ret,
+                     char **ret_where);
 
 struct vol_umount_report {
         struct vol_holder *holders;     /* as first found, with how each ended */
@@ -224,13 +295,18 @@ struct vol_umount_report {
         char *reason;                   /* in words, on failure */
 };
 
-/* Stops using the filesystem dev mounted at target: syncfs, holders get
- * TERM, then KILL once stop_timeout has passed, then a normal unmount
- * (never lazy). Sleeps through sleep_fn between looks. Returns 0, or
- * -EBUSY (a holder would not go, or a spared process holds it), or
- * another -errno; the report says what was done either way. */
-int vol_umount(int proc_fd, const char *target, dev_t dev, usec_t stop_timeout, int (*sleep_fn)(usec_t),
-               struct vol_umount_report *ret);
+/* Stops using the filesystem on device d mounted at target: syncfs,
+ * holders get TERM, then KILL once stop_timeout has passed, then a normal
+ * unmount (never lazy). Done only when d can be opened exclusively (I1):
+ * while it cannot, the processes whose mount namespace still has the
+ * filesystem (VOL_FIND_NAMESPACES) are ended the same way. Holders are
+ * signalled through the pidfds they were read through. Sleeps through
+ * sleep_fn between looks. Returns 0, or -EBUSY (a holder would not go, a
+ * spared process holds it, target is covered by another mount, or the
+ * device stays in use), or another -errno; the report says what was done
+ * either way. */
+int vol_umount(int proc_fd, const char *target, const struct vol_device *d, usec_t stop_timeout,
+               int (*sleep_fn)(usec_t), struct vol_umount_report *ret);
 /* Frees what a report holds and zeroes it; accepts NULL. */
 void vol_umount_report_done(struct vol_umount_report *r);
 
@@ -305,6 +381,7 @@ int vol_parse_depth(const char *s, int *ret);
 /* A mount, in steps: prepare, (the interlock), fsck_plan, fsck, complete. */
 struct vol_mount_job {
         char *target;                   /* the canonical mount point */
+        int target_fd;                  /* the mount point, held open (O_PATH) since it was checked; -1 */
         struct vol_device dev;
         enum vol_mount_state state;     /* before the mount; VOL_MOUNT_OK: already mounted, nothing to do */
         const char *fsck_argv[VOL_FSCK_ARGV_MAX]; /* the check the policy asks for; [0] NULL: none */
@@ -314,24 +391,28 @@ struct vol_mount_job {
         char *error;                    /* why it failed, in words */
 };
 
-/* Resolves the mount point, finds the device and reads where it stands.
+/* Opens and checks the mount point (vol_mountpoint_open(): held until the
+ * mount), finds the device and reads where it stands (vol_device_state()).
  * Returns OCF_SUCCESS (j->state VOL_MOUNT_OK: already mounted there), or a
- * failure (elsewhere, another filesystem there: OCF_ERR_GENERIC) with j->error. */
+ * failure (elsewhere, another filesystem there, the device in use:
+ * OCF_ERR_GENERIC; an unsafe mount point: OCF_ERR_PERM) with j->error. */
 int vol_mount_prepare(const struct vol_settings *s, int proc_fd, struct vol_mount_job *j);
 /* Fills j->fsck_argv by the fsck policy. Returns OCF_SUCCESS, or OCF_ERR_CONFIGURED (no checker for the type) or OCF_ERR_GENERIC with j->error. */
 int vol_mount_fsck_plan(const struct vol_settings *s, struct vol_mount_job *j);
 /* Runs j->fsck_argv and judges its exit. Returns OCF_SUCCESS (mountable), OCF_ERR_INSTALLED (no such program) or OCF_ERR_GENERIC with j->error. */
 int vol_mount_fsck(struct vol_mount_job *j);
-/* Mounts the device and checks that the mount table shows it there. Returns OCF_SUCCESS or OCF_ERR_GENERIC with j->error. */
+/* Mounts the device onto j->target_fd and checks that the mount table shows
+ * that mount on j->target; if not (the directory was moved meanwhile, say),
+ * unmounts it again. Returns OCF_SUCCESS or OCF_ERR_GENERIC with j->error. */
 int vol_mount_complete(const struct vol_settings *s, int proc_fd, struct vol_mount_job *j);
 /* Frees what the job holds and zeroes it; accepts NULL. */
 void vol_mount_job_done(struct vol_mount_job *j);
 
 /* An unmount (vol_umount()), and what it found. */
 struct vol_unmount_job {
-        char *target;                   /* the canonical mount point, once resolved */
+        char *target;                   /* the canonical mount point, once resolved (else as configured) */
         struct vol_device dev;
-        bool no_mountpoint;             /* the mount point does not exist: nothing is mounted there */
+        bool no_mountpoint;             /* the mount point does not resolve (missing, or covered) */
         bool nothing_mounted;           /* the device is not found, and nothing is mounted on the mount point */
         bool have_report;               /* vol_umount() ran: rep says what it did */
         struct vol_umount_report rep;
@@ -353,15 +434,17 @@ struct vol_status {
         struct vol_device dev;          /* the device, when found */
         enum vol_mount_state state;
         bool read_only;
-        char *where;                    /* ELSEWHERE: its mount point; OTHER: the source on target */
-        size_t n_holders;               /* mounted: the processes that hold it */
+        char *where;                    /* ELSEWHERE: its mount point; OTHER: the source on target; HELD: how */
+        size_t n_holders;               /* mounted, held: the processes that hold it */
         int holders_error;              /* they could not be listed: -errno */
         char *error;                    /* a failure in words (the device not found, also with known set) */
 };
 
-/* Finds the volume and its state, and when mounted its holders (self
- * spared). Returns OCF_SUCCESS (mounted), OCF_NOT_RUNNING, or a failure
- * (OCF_ERR_GENERIC when it is elsewhere or something else is there). */
+/* Finds the volume by its device and its state (vol_device_state(): a
+ * missing or covered mount point does not make it "not mounted"), and when
+ * mounted or held its holders (self spared). Returns OCF_SUCCESS (mounted),
+ * OCF_NOT_RUNNING (not mounted, and the device is free), or a failure
+ * (OCF_ERR_GENERIC when it is elsewhere, held, or something else is there). */
 int vol_status(const struct vol_settings *s, int proc_fd, pid_t self, struct vol_status *st);
 /* Frees what the status holds and zeroes it; accepts NULL. */
 void vol_status_done(struct vol_status *st);

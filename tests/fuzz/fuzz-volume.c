@@ -108,6 +108,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                 abort();
                         if ((m.state == VOL_MOUNT_NONE || m.state == VOL_MOUNT_OK) && m.where)
                                 abort();
+                        /* HELD comes from the device (vol_device_state()), never from a table */
+                        if (m.state == VOL_MOUNT_HELD || !vol_mount_state_to_string(m.state))
+                                abort();
                         /* the match follows the top mount */
                         struct vol_mount_top top;
                         r = check_top(tb, "/srv/db", &top);

@@ -2,9 +2,19 @@
 # The fence interlock (I1) for real: the volume is a loop device, the fence
 # device a tgtd LUN. tandem-volume must refuse to mount until this node's key
 # holds the reservation, mount once it does, refuse again once the peer has
-# fenced it, and mount under --force only, saying so.
+# fenced it (also when it is still mounted: "already mounted" is no pass),
+# and mount under --force only, saying so. The release (I5) refuses while
+# the filesystem lives on in another mount namespace, or while a mount over
+# the mount point's parent shadows it (H1).
 # Exit: 0 pass, 77 skip (reason printed), 1 fail.
 set -u
+# In a mount namespace of its own (propagation slave), as tests/bench/
+# bench-volume.sh: a namespace another test creates meanwhile (unshare -m,
+# systemd-nspawn) then gets no copy of our mounts, which would keep our
+# device claimed, and which umount would rightly end (H1).
+if [ -z "${TANDEM_TEST_NS:-}" ] && unshare --mount --propagation slave true 2>/dev/null; then
+	TANDEM_TEST_NS=1 exec unshare --mount --propagation slave -- bash "$0" "$@"
+fi
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 . tests/lib.sh
@@ -75,6 +85,56 @@ if [ "$rc" -ne 0 ] && grep -q "NOT releasing the reservation (I5)" "$WORK/r1" &&
 else
 	fail "release while mounted: exit $rc: $(tr '\n' ' ' <"$WORK/r1")"
 fi
+# H1: the filesystem lives on in another mount namespace after a plain
+# umount here: release refuses, and tandem-volume umount ends it.
+(cd / && exec unshare -m --propagation private sleep 600) &
+nsp=$!
+at_exit "t_kill -KILL $nsp"
+for _ in $(seq 100); do
+	grep -q " $MNT " "/proc/$nsp/mountinfo" 2>/dev/null && break
+	sleep 0.1
+done
+umount "$MNT" || fail "plain umount"
+"${F1[@]}" --log-target console release >"$WORK/r1ns" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "NOT releasing the reservation (I5)" "$WORK/r1ns" &&
+	grep -q "mount namespace of PID $nsp" "$WORK/r1ns" &&
+	"$BUILD/tandem-fence" -q -c "$WORK/db1.conf" status >/dev/null; then
+	pass "release while another mount namespace has the filesystem: refused (exit $rc), db1 still holds it"
+else
+	fail "release while another mount namespace has it: exit $rc: $(tr '\n' ' ' <"$WORK/r1ns")"
+fi
+"${V1[@]}" umount >"$WORK/u1ns" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && ! kill -0 "$nsp" 2>/dev/null; then
+	pass "umount ends the other namespace's process (exit $rc)"
+else
+	fail "umount with another namespace: exit $rc: $(tr '\n' ' ' <"$WORK/u1ns")"
+fi
+t_kill -KILL "$nsp"
+# H1: a mount over the mount point's parent shadows it: still mounted, and
+# release refuses.
+mkdir -p "$WORK/sh/db"
+sed "s|^mountpoint = .*|mountpoint = $WORK/sh/db|" "$WORK/db1.conf" >"$WORK/db1-sh.conf"
+chmod 0600 "$WORK/db1-sh.conf"
+at_exit "if mountpoint -q '$WORK/sh/db'; then umount '$WORK/sh/db'; fi"
+at_exit "if mountpoint -q '$WORK/sh'; then umount '$WORK/sh'; fi"
+# (a release that went through above would have given the reservation up)
+"$BUILD/tandem-fence" -q -c "$WORK/db1.conf" status >/dev/null || "${F1[@]}" takeover >/dev/null ||
+	fail "db1 takeover for the shadowed case"
+"$BUILD/tandem-volume" -c "$WORK/db1-sh.conf" --log-target console mount >"$WORK/msh" 2>&1 || fail "mount at $WORK/sh/db"
+mount -t tmpfs tandem-shadow "$WORK/sh"
+"$BUILD/tandem-fence" -q -c "$WORK/db1-sh.conf" --log-target console release >"$WORK/r1sh" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "NOT releasing the reservation (I5)" "$WORK/r1sh" &&
+	"$BUILD/tandem-fence" -q -c "$WORK/db1.conf" status >/dev/null; then
+	pass "release while the mount point is shadowed by a tmpfs over its parent: refused (exit $rc)"
+else
+	fail "release while shadowed: exit $rc: $(tr '\n' ' ' <"$WORK/r1sh")"
+fi
+umount "$WORK/sh"
+"$BUILD/tandem-volume" -c "$WORK/db1-sh.conf" umount >/dev/null 2>&1 || fail "umount $WORK/sh/db"
+
 "${V1[@]}" umount >/dev/null 2>&1 || fail "umount"
 "${F1[@]}" release >"$WORK/r2" 2>&1
 rc=$?
@@ -86,8 +146,19 @@ else
 	fail "release once unmounted: exit $rc, status exit $src: $(tr '\n' ' ' <"$WORK/r2")"
 fi
 "${F1[@]}" takeover >/dev/null || fail "db1 takeover again"
+"${V1[@]}" mount >/dev/null 2>&1 || fail "mount while holding again"
 
 "${F2[@]}" takeover >/dev/null || fail "db2 takeover (fencing db1)"
+# I1 for a volume already mounted: db1 was fenced with it mounted; mount
+# again must not report that as fine.
+"${V1[@]}" mount >"$WORK/m2b" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "does not hold the reservation" "$WORK/m2b"; then
+	pass "already mounted, then fenced by db2: mount again refused (exit $rc), saying why"
+else
+	fail "already mounted and fenced: mount exit $rc: $(tr '\n' ' ' <"$WORK/m2b")"
+fi
+"${V1[@]}" umount >/dev/null 2>&1 || fail "umount after being fenced"
 "${V1[@]}" mount >"$WORK/m3" 2>&1
 rc=$?
 if [ "$rc" -ne 0 ] && ! mountpoint -q "$MNT"; then

@@ -7,10 +7,24 @@
 # mount of another filesystem survive; monitor depth 0 (the mounted device
 # alone is probed; not running; another filesystem, or the volume elsewhere,
 # is a failure), depth 20 on a writable and a read-only mount; fsck auto
-# repairs a dirtied ext4 before mounting.
+# repairs a dirtied ext4 before mounting. The safety findings: a holder
+# whose main thread exited is found through its other thread (M6); a mount
+# namespace that keeps the filesystem (unshare -m --propagation private) is
+# ended by umount, and status does not call the volume "not mounted" while
+# the device cannot be opened exclusively, nor when a mount over its parent
+# shadows it (H1); a mount point swapped for a symlink while fsck runs never
+# gets the volume mounted on the symlink's target, and a mount point below
+# a directory that only root may change is required (H3).
 # Needs root. Every helper process is killed by PID in the trap, and every
 # mount and loop device is undone.
 set -u
+# In a mount namespace of its own (propagation slave), as tests/bench/
+# bench-volume.sh: a namespace another test creates meanwhile (unshare -m,
+# systemd-nspawn) then gets no copy of our mounts, which would keep our
+# device claimed, and which umount would rightly end (H1).
+if [ -z "${TANDEM_TEST_NS:-}" ] && unshare --mount --propagation slave true 2>/dev/null; then
+	TANDEM_TEST_NS=1 exec unshare --mount --propagation slave -- bash "$0" "$@"
+fi
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . tests/rig/loop.sh
@@ -201,9 +215,12 @@ for i in 1 2 3 4 5 6; do
 		sleep 0.1
 	done
 done
+tries=0
 until [ "$("$B" -c "$conf" --json status 2>/dev/null | grep -c '"holders": 20')" = 1 ]; do
 	n=$("$B" -c "$conf" --json status 2>/dev/null | grep '"holders"')
 	echo "      waiting for 20 holders: $n"
+	tries=$((tries + 1))
+	[ $tries -lt 150 ] || { fail "status never counted 20 holders"; break; }
 	sleep 0.2
 	alive=0
 	for p in "${holders[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
@@ -312,6 +329,261 @@ check "the filesystem is clean now" e2fsck -fn "$dev"
 run never -c "$conf" --fsck never mount
 check "fsck never: no check run" bash -c "[ $rc = 0 ] && ! grep -q 'fsck: running' '$base/never.err'"
 run um11 -c "$conf" umount
+
+# excl DEV: whether DEV can be opened exclusively (O_EXCL: nothing, in any
+# mount namespace, has it mounted). Prints the error when it cannot.
+cat >"$base/excl.c" <<'EOF'
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	int fd = argc > 1 ? open(argv[1], O_RDONLY | O_EXCL) : -1;
+	if (fd < 0) { perror("excl"); return 1; }
+	close(fd);
+	return 0;
+}
+EOF
+cc -O -o "$base/excl" "$base/excl.c" || die "cc excl"
+
+echo "== a holder whose main thread exited (M6)"
+cat >"$base/threadholder.c" <<'EOF'
+/* A thread opens argv[1] and waits; the main thread exits (pthread_exit),
+ * so /proc/PID/fd shows nothing, while /proc/PID/task/TID/fd has the file. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+static const char *path;
+static void *hold(void *arg) {
+	(void) arg;
+	if (open(path, O_RDONLY) < 0) { perror("threadholder"); _exit(1); }
+	printf("holding\n");
+	fflush(stdout);
+	for (;;) pause();
+}
+int main(int argc, char **argv) {
+	pthread_t t;
+	if (argc < 2 || chdir("/") < 0) return 1;
+	path = argv[1];
+	if (pthread_create(&t, NULL, hold, NULL) != 0) return 1;
+	pthread_exit(NULL);
+}
+EOF
+cc -O -pthread -o "$base/threadholder" "$base/threadholder.c" || die "cc threadholder"
+run m12 -c "$conf" mount
+check "mount: exit 0" test $rc = 0
+mountpoint -q "$M" || die "nothing mounted at $M"
+echo x >"$M/held-by-thread"
+"$base/threadholder" "$M/held-by-thread" >"$base/threadholder.out" &
+th=$!
+pids+=($th)
+for _ in $(seq 100); do
+	grep -q holding "$base/threadholder.out" 2>/dev/null &&
+		[ "$(awk '{print $3}' "/proc/$th/task/$th/stat" 2>/dev/null)" = Z ] && break
+	sleep 0.1
+done
+check "the holder's main thread has exited (task $th is a zombie)" \
+	test "$(awk '{print $3}' "/proc/$th/task/$th/stat" 2>/dev/null)" = Z
+check "... /proc/$th/fd shows no file, /proc/$th/task/*/fd has it" \
+	bash -c "[ -z \"\$(ls /proc/$th/fd 2>/dev/null)\" ] && ls -l /proc/$th/task/*/fd 2>/dev/null | grep -q held-by-thread"
+run st12 -c "$conf" status
+check "status counts the thread's process as a holder" grep -q "^holders *1$" "$base/st12.out"
+run um12 -c "$conf" --json umount
+check "umount with a holder whose main thread exited: exit 0" test $rc = 0
+check "... unmounted" bash -c "! mountpoint -q '$M'"
+if kill -0 "$th" 2>/dev/null; then
+	fail "... the holder $th was not ended"
+	t_kill -KILL "$th"
+else
+	if wait "$th"; then st=0; else st=$?; fi
+	check "... the holder $th was ended by a signal (exit $st)" bash -c "[ $st = 143 ] || [ $st = 137 ]"
+fi
+check "... and reported, found by its open file" \
+	bash -c "grep -A5 '\"pid\": $th,' '$base/um12.out' | grep -q 'open file'"
+if mountpoint -q "$M"; then umount "$M"; fi
+
+echo "== another mount namespace (H1)"
+run m13 -c "$conf" mount
+check "mount: exit 0" test $rc = 0
+mountpoint -q "$M" || die "nothing mounted at $M"
+# unshare -m --propagation private: the namespace keeps its own copy of the
+# mount, which our unmount does not reach (a container's rprivate bind mount
+# does the same).
+(cd / && exec unshare -m --propagation private sleep 600) &
+nsp=$!
+pids+=($nsp)
+for _ in $(seq 100); do
+	grep -q " $M " "/proc/$nsp/mountinfo" 2>/dev/null && break
+	sleep 0.1
+done
+check "the sleeper $nsp is in its own mount namespace, which has the volume" \
+	bash -c "[ \"\$(readlink /proc/$nsp/ns/mnt)\" != \"\$(readlink /proc/self/ns/mnt)\" ] && grep -q ' $M ' /proc/$nsp/mountinfo"
+run um13 -c "$conf" --json umount
+check "umount: exit 0" test $rc = 0
+check "... unmounted here" bash -c "! mountpoint -q '$M'"
+check "... and the device can be opened exclusively: no namespace has it any more" "$base/excl" "$dev"
+if kill -0 "$nsp" 2>/dev/null; then
+	fail "... the process in the other namespace ($nsp) was not ended"
+	t_kill -KILL "$nsp"
+else
+	if wait "$nsp"; then st=0; else st=$?; fi
+	check "... the process in the other namespace was ended by a signal (exit $st)" \
+		bash -c "[ $st = 143 ] || [ $st = 137 ]"
+fi
+check "... and reported, as held by its mount namespace" \
+	bash -c "grep -A5 '\"pid\": $nsp,' '$base/um13.out' | grep -q 'mount namespace'"
+run st13 -c "$conf" status
+check "status afterwards: not mounted (exit 7)" test $rc = 7
+
+# Unmounted here by hand, alive in another namespace: not "not mounted".
+run m14 -c "$conf" mount
+mountpoint -q "$M" || die "nothing mounted at $M"
+(cd / && exec unshare -m --propagation private sleep 600) &
+nsp=$!
+pids+=($nsp)
+for _ in $(seq 100); do
+	grep -q " $M " "/proc/$nsp/mountinfo" 2>/dev/null && break
+	sleep 0.1
+done
+umount "$M"
+check "after a plain umount here, the device is still busy (EBUSY)" not "$base/excl" "$dev"
+run st14 -c "$conf" status
+check "status while another namespace has it: not 7 (exit $rc), held" \
+	bash -c "[ $rc = 1 ] && grep -q '^mounted *held' '$base/st14.out'"
+check "... naming the namespace's process $nsp" grep -q "mount namespace of PID $nsp (sleep)" "$base/st14.out"
+run st14j -c "$conf" --json status
+check "... status --json: state held, mounted false" \
+	bash -c "grep -q '\"state\": \"held\"' '$base/st14j.out' && grep -q '\"mounted\": false' '$base/st14j.out'"
+run mount14 -c "$conf" mount
+check "mount while it is held there: refused (exit $rc), nothing mounted here" \
+	bash -c "[ $rc = 1 ] && ! mountpoint -q '$M' && grep -q 'mount namespace of PID $nsp' '$base/mount14.err'"
+if mountpoint -q "$M"; then umount "$M"; fi
+run um14 -c "$conf" umount
+check "umount ends the namespace's process: exit 0" test $rc = 0
+check "... the device can be opened exclusively" "$base/excl" "$dev"
+check "... the process $nsp is gone" not kill -0 "$nsp"
+t_kill -KILL "$nsp"
+
+echo "== a shadowed mount point (H1)"
+mkdir -p "$base/sh/db"
+loop_track_mount "$base/sh"
+loop_track_mount "$base/sh/db"
+shconf=$base/sh.conf
+sed "s|^mountpoint = .*|mountpoint = $base/sh/db|" "$conf" >"$shconf"
+chmod 0600 "$shconf"
+run m15 -c "$shconf" mount
+check "mount at $base/sh/db: exit 0" test $rc = 0
+mount -t tmpfs tandem-shadow "$base/sh"
+check "a tmpfs over the parent: $base/sh/db is gone from view" test ! -e "$base/sh/db"
+run st15 -c "$shconf" status
+check "status of the shadowed volume: not 7 (exit $rc), held" \
+	bash -c "[ $rc = 1 ] && grep -q '^mounted *held' '$base/st15.out'"
+check "... saying it is covered" grep -q "another mount covers it" "$base/st15.out"
+run um15 -c "$shconf" umount
+check "umount of the shadowed volume: refused (exit $rc), saying why" \
+	bash -c "[ $rc = 1 ] && grep -q 'shadowed' '$base/um15.err'"
+check "... and the volume is still mounted (the reservation must stay)" not "$base/excl" "$dev"
+umount "$base/sh"
+run um15b -c "$shconf" umount
+check "once uncovered, umount: exit 0" test $rc = 0
+check "... the device can be opened exclusively" "$base/excl" "$dev"
+
+echo "== the mount point swapped for a symlink during fsck (H3)"
+# stopper: runs the command, and stops (SIGSTOP) the first child it spawns
+# (the fsck, after the mount point was checked, before the mount), writes
+# that child's PID to a file, and exits with the command's status. The test
+# swaps the mount point meanwhile, then lets the fsck go on (SIGCONT).
+cat >"$base/stopper.c" <<'EOF'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	if (argc < 3) return 2;
+	pid_t p = fork();
+	if (p == 0) { execv(argv[2], argv + 2); _exit(127); }
+	char path[64], buf[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", p, p);
+	pid_t c = 0;
+	while (c <= 0) {
+		FILE *f = fopen(path, "re");
+		if (!f) break;  /* exited */
+		if (fgets(buf, sizeof buf, f)) c = atoi(buf);
+		fclose(f);
+	}
+	if (c > 0) {
+		kill(c, SIGSTOP);
+		FILE *o = fopen(argv[1], "we");
+		if (o) { fprintf(o, "%d\n", c); fclose(o); }
+	}
+	int st;
+	if (waitpid(p, &st, 0) < 0) return 2;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+EOF
+cc -O -o "$base/stopper" "$base/stopper.c" || die "cc stopper"
+mkdir -p "$base/h3/db" "$base/h3/other"
+loop_track_mount "$base/h3/other"
+loop_track_mount "$base/h3/db.orig"
+loop_track_mount "$base/h3/db"
+h3conf=$base/h3.conf
+sed "s|^mountpoint = .*|mountpoint = $base/h3/db|; s|^fsck = .*|fsck = always|" "$conf" >"$h3conf"
+chmod 0600 "$h3conf"
+rm -f "$base/h3.pid"
+"$base/stopper" "$base/h3.pid" "$B" -c "$h3conf" --log-target console mount >"$base/h3.out" 2>"$base/h3.err" &
+sp=$!
+pids+=($sp)
+for _ in $(seq 300); do
+	[ -s "$base/h3.pid" ] && break
+	kill -0 "$sp" 2>/dev/null || break
+	sleep 0.1
+done
+fp=$(cat "$base/h3.pid" 2>/dev/null)
+check "the fsck was caught and stopped (PID ${fp:-none})" test -n "$fp"
+# the swap, as the owner of the mount point could do it
+mv "$base/h3/db" "$base/h3/db.orig"
+ln -s "$base/h3/other" "$base/h3/db"
+[ -n "$fp" ] && kill -CONT "$fp"
+if wait "$sp"; then rc=0; else rc=$?; fi
+sed "s/^/      [h3] /" "$base/h3.err"
+check "nothing is mounted on the symlink's target $base/h3/other" not mountpoint -q "$base/h3/other"
+check "the volume is not left mounted anywhere but the original directory" \
+	bash -c "! findmnt -n -o TARGET -S '$dev' | grep -vqx '$base/h3/db.orig'"
+if [ $rc = 0 ]; then
+	check "... mounted: on the original directory" mountpoint -q "$base/h3/db.orig"
+else
+	check "... refused (exit $rc), saying the directory moved, and nothing left mounted" \
+		bash -c "grep -q 'moved, or swapped' '$base/h3.err' && [ -z \"\$(findmnt -n -S '$dev')\" ]"
+fi
+for m in "$base/h3/other" "$base/h3/db.orig"; do
+	if mountpoint -q "$m"; then umount "$m"; fi
+done
+rm "$base/h3/db"
+mv "$base/h3/db.orig" "$base/h3/db"
+
+echo "== the directories above the mount point (H3)"
+mkdir -p "$base/pg/db"
+loop_track_mount "$base/pg/db"
+chown 1000:1000 "$base/pg"
+run anc -c "$conf" --mountpoint "$base/pg/db" mount
+check "a parent owned by uid 1000: mount refused (exit $rc), nothing mounted" \
+	bash -c "[ $rc != 0 ] && ! mountpoint -q '$base/pg/db'"
+check "... naming the directory and its owner" \
+	grep -q "$base/pg, above the mount point, is owned by uid 1000, not root" "$base/anc.err"
+if mountpoint -q "$base/pg/db"; then umount "$base/pg/db"; fi
+chown 0:0 "$base/pg"
+chmod 0777 "$base/pg"
+run anc2 -c "$conf" --mountpoint "$base/pg/db" mount
+check "a parent writable by others, not sticky: mount refused (exit $rc)" \
+	bash -c "[ $rc != 0 ] && ! mountpoint -q '$base/pg/db' && grep -q 'writable by its group or others' '$base/anc2.err'"
+if mountpoint -q "$base/pg/db"; then umount "$base/pg/db"; fi
+chmod 1777 "$base/pg"
+run anc3 -c "$conf" --mountpoint "$base/pg/db" mount
+check "... and sticky (as /tmp): mounted, exit $rc" bash -c "[ $rc = 0 ] && mountpoint -q '$base/pg/db'"
+run anc3u -c "$conf" --mountpoint "$base/pg/db" umount
+check "umount: exit 0" test $rc = 0
+chmod 0755 "$base/pg"
 
 echo "== leftovers"
 check "nothing of ours mounted at $M" bash -c "! mountpoint -q '$M'"

@@ -282,7 +282,7 @@ static void test_holders_links(void **state) {
 
         int fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(fd >= 0);
-        assert_int_equal(vol_find_holders(fd, vol.st_dev, 4242, &h, &n), 0);
+        assert_int_equal(vol_find_holders(fd, vol.st_dev, 4242, 0, &h, &n), 0);
         close(fd);
 
         const struct vol_holder *x;
@@ -310,10 +310,106 @@ static void test_holders_links(void **state) {
         assert_null(find(h, n, 105));
         assert_null(find(h, n, 106));
         assert_null(find(h, n, 107));
-        assert_int_equal(n, 6);
+        /* every thread is read (M6): 108's main thread exited, 114's other thread has its own cwd */
+        assert_non_null(x = find(h, n, 108));
+        assert_int_equal(x->why, VOL_HELD_FD);
+        assert_string_equal(x->comm, "python3");
+        assert_non_null(x = find(h, n, 114));
+        assert_int_equal(x->why, VOL_HELD_CWD);
+        /* in other mount namespaces, holding nothing of this filesystem */
+        for (pid_t p = 110; p <= 113; p++)
+                assert_null(find(h, n, p));
+        assert_int_equal(n, 8);
         for (size_t i = 1; i < n; i++)
                 assert_true(h[i - 1].pid < h[i].pid);
-        free(h);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(h[i].pidfd, -1);
+        vol_holders_free(h, n);
+}
+
+/* The thread walk on its own (M6): a process is found through any of its
+ * tasks, the group leader's directory alone (old readers) finds nothing. */
+static void test_holders_threads(void **state) {
+        struct vol_holder *h = NULL;
+        size_t n = 0;
+        struct stat vol, st;
+        (void) state;
+
+        assert_int_equal(stat(HOLDERS "/srv/db", &vol), 0);
+        /* the premise: the leader of 108 shows no fd, the thread does */
+        assert_int_equal(stat(HOLDERS "/108/fd", &st), -1);
+        assert_int_equal(stat(HOLDERS "/108/task/109/fd/3", &st), 0);
+        assert_true(st.st_dev == vol.st_dev);
+        int fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        /* VOL_FIND_PIDFD: each holder with the /proc/PID directory it was read through */
+        assert_int_equal(vol_find_holders(fd, vol.st_dev, 4242, VOL_FIND_PIDFD, &h, &n), 0);
+        close(fd);
+        const struct vol_holder *x = find(h, n, 108);
+        assert_non_null(x);
+        assert_true(x->pidfd >= 0);
+        struct stat a, b;
+        assert_int_equal(fstat(x->pidfd, &a), 0);
+        assert_int_equal(stat(HOLDERS "/108", &b), 0);
+        assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+        assert_non_null(x = find(h, n, 114));
+        assert_true(x->pidfd >= 0);
+        vol_holders_free(h, n);
+}
+
+/* Mount namespaces: 110 and 111 are in one whose mountinfo still lists
+ * 8:33; 113 is in PID 1's, which lists it too but never counts; 112's
+ * does not list it. */
+static void test_holders_ns(void **state) {
+        struct vol_holder *h = NULL;
+        struct vol_ns_mount *m = NULL;
+        size_t n = 0;
+        (void) state;
+
+        int fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        /* without VOL_FIND_NAMESPACES: nobody holds 8:33 */
+        assert_int_equal(vol_find_holders(fd, makedev(8, 33), 4242, 0, &h, &n), 0);
+        assert_int_equal(n, 0);
+        vol_holders_free(h, n);
+        assert_int_equal(vol_find_holders(fd, makedev(8, 33), 4242, VOL_FIND_NAMESPACES, &h, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(h[0].pid, 110);
+        assert_int_equal(h[0].why, VOL_HELD_NS);
+        assert_false(h[0].spared);
+        assert_string_equal(h[0].comm, "sleep");
+        assert_int_equal(h[1].pid, 111);
+        assert_int_equal(h[1].why, VOL_HELD_NS);
+        vol_holders_free(h, n);
+        char buf[64];
+        assert_string_equal(vol_held_describe(VOL_HELD_NS | VOL_HELD_CWD, buf, sizeof buf), "cwd, mount namespace");
+
+        /* the namespaces that have it: the private one, and ours (PID 1's) */
+        assert_int_equal(vol_find_ns_mounts(fd, makedev(8, 33), &m, &n), 0);
+        assert_int_equal(n, 2);
+        const struct vol_ns_mount *priv = m[0].ours ? &m[1] : &m[0], *host = m[0].ours ? &m[0] : &m[1];
+        assert_false(priv->ours);
+        assert_false(priv->init);
+        assert_true(priv->pid == 110 || priv->pid == 111);
+        assert_string_equal(priv->where, "/data");
+        assert_true(host->ours);
+        assert_true(host->init);
+        assert_int_equal(host->pid, 113);
+        assert_string_equal(host->where, "/srv/db");
+        vol_ns_mounts_free(m, n);
+        assert_int_equal(vol_find_ns_mounts(fd, makedev(8, 34), &m, &n), 0);
+        assert_int_equal(n, 0);
+        vol_ns_mounts_free(m, n);
+        close(fd);
+
+        /* a root where our own namespace cannot be told: refused, not guessed */
+        fd = open(MOUNTS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        h = (void *) 1;
+        assert_int_equal(vol_find_holders(fd, makedev(8, 33), 4242, VOL_FIND_NAMESPACES, &h, &n), -ENOENT);
+        assert_ptr_equal(h, (void *) 1);
+        assert_int_equal(vol_find_ns_mounts(fd, makedev(8, 33), &m, &n), -ENOENT);
+        close(fd);
 }
 
 /* The same tree, with the volume as device 08:11: only the map counts. */
@@ -327,31 +423,31 @@ static void test_holders_maps(void **state) {
         assert_true(st.st_dev != makedev(8, 0x11));
         int fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(fd >= 0);
-        assert_int_equal(vol_find_holders(fd, makedev(8, 0x11), 4242, &h, &n), 0);
+        assert_int_equal(vol_find_holders(fd, makedev(8, 0x11), 4242, 0, &h, &n), 0);
         close(fd);
         assert_int_equal(n, 1);
         assert_int_equal(h[0].pid, 104);
         assert_int_equal(h[0].why, VOL_HELD_MAP);
         assert_string_equal(h[0].comm, "mapper");
-        free(h);
+        vol_holders_free(h, n);
 
         /* 08:12 and 08:13 are the look-alike's: they find 105, never 104 */
         fd = open(HOLDERS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_int_equal(vol_find_holders(fd, makedev(8, 0x13), 4242, &h, &n), 0);
+        assert_int_equal(vol_find_holders(fd, makedev(8, 0x13), 4242, 0, &h, &n), 0);
         close(fd);
         assert_int_equal(n, 1);
         assert_int_equal(h[0].pid, 105);
-        free(h);
+        vol_holders_free(h, n);
 }
 
 static void test_holders_errors(void **state) {
         struct vol_holder *h = (void *) 1;
         size_t n = 99;
         (void) state;
-        assert_int_equal(vol_find_holders(-1, 0, 0, &h, &n), -EINVAL);
+        assert_int_equal(vol_find_holders(-1, 0, 0, 0, &h, &n), -EINVAL);
         int fd = open(HOLDERS "/SOURCE", O_RDONLY | O_CLOEXEC);
         assert_true(fd >= 0);
-        assert_int_equal(vol_find_holders(fd, 0, 0, &h, &n), -ENOTDIR);
+        assert_int_equal(vol_find_holders(fd, 0, 0, 0, &h, &n), -ENOTDIR);
         close(fd);
         assert_ptr_equal(h, (void *) 1);
         assert_int_equal(n, 99);
@@ -709,6 +805,104 @@ static void test_identify_no_device(void **state) {
         assert_string_equal(d.devname, "untouched");
 }
 
+/* vol_mountpoint_open() on a temporary tree: the mount point held open,
+ * the directories above it checked (H3). */
+static void test_mountpoint_open(void **state) {
+        char dir[] = "/tmp/tandem-test-mpo.XXXXXX", p[256], q[256];
+        char *canon = NULL, *why = NULL;
+        int fd = -1;
+        struct stat a, b;
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 0755), 0);
+#define P(...) (snprintf(p, sizeof p, __VA_ARGS__), p)
+        assert_int_equal(mkdir(P("%s/srv", dir), 0755), 0);
+        assert_int_equal(mkdir(P("%s/srv/db", dir), 0700), 0);
+        assert_int_equal(vol_mountpoint_open(P("%s/srv/db", dir), &fd, &canon, &why), 0);
+        assert_string_equal(canon, p);
+        assert_null(why);
+        /* held: O_PATH, the directory itself */
+        assert_int_equal(fstat(fd, &a), 0);
+        assert_int_equal(stat(p, &b), 0);
+        assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+        assert_int_equal(fcntl(fd, F_GETFL) & O_PATH, O_PATH);
+        close(fd);
+        free(canon);
+        canon = NULL;
+
+        /* "." and "..", and a root-owned symlink on the way, resolve */
+        assert_int_equal(symlink("srv", P("%s/link", dir)), 0);
+        assert_int_equal(vol_mountpoint_open(P("%s/link/./db/../db", dir), &fd, &canon, &why), 0);
+        snprintf(q, sizeof q, "%s/srv/db", dir);
+        assert_string_equal(canon, q);
+        close(fd);
+        free(canon);
+        canon = NULL;
+
+        /* refusals: the mount point a symlink, not a directory, missing */
+        fd = 4242;
+        assert_int_equal(symlink("srv/db", P("%s/dblink", dir)), 0);
+        assert_int_equal(vol_mountpoint_open(p, &fd, &canon, &why), -ELOOP);
+        assert_int_equal(vol_mountpoint_open(P("%s/link/../dblink", dir), &fd, &canon, &why), -ELOOP);
+        int f = open(P("%s/srv/file", dir), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(f >= 0);
+        close(f);
+        assert_int_equal(vol_mountpoint_open(p, &fd, &canon, &why), -ENOTDIR);
+        assert_int_equal(vol_mountpoint_open(P("%s/srv/none", dir), &fd, &canon, &why), -ENOENT);
+        assert_int_equal(vol_mountpoint_open(P("%s/srv/file/x", dir), &fd, &canon, &why), -ENOTDIR);
+        assert_int_equal(vol_mountpoint_open("srv/db", &fd, &canon, &why), -EINVAL);
+        assert_int_equal(vol_mountpoint_open("/", &fd, &canon, &why), -EINVAL);
+        assert_int_equal(fd, 4242);
+        assert_null(canon);
+        assert_null(why);
+
+        /* an ancestor writable by its group, or others, without the sticky bit */
+        assert_int_equal(chmod(P("%s/srv", dir), 0775), 0);
+        assert_int_equal(vol_mountpoint_open(P("%s/srv/db", dir), &fd, &canon, &why), -EPERM);
+        assert_non_null(why);
+        P("%s/srv, above the mount point, is writable by its group or others (mode 0775)", dir);
+        if (strncmp(why, p, strlen(p)) != 0)
+                fail_msg("\"%s\", want \"%s...\"", why, p);
+        free(why);
+        why = NULL;
+        /* ... with the sticky bit (as /tmp): fine */
+        assert_int_equal(chmod(P("%s/srv", dir), 01777), 0);
+        assert_int_equal(vol_mountpoint_open(P("%s/srv/db", dir), &fd, &canon, &why), 0);
+        close(fd);
+        free(canon);
+        canon = NULL;
+        assert_int_equal(chmod(P("%s/srv", dir), 0755), 0);
+
+        /* an ancestor owned by another user (postgres owns /var/lib/postgresql),
+         * and a symlink on the way owned by another user */
+        if (geteuid() == 0) {
+                assert_int_equal(chown(P("%s/srv", dir), 1000, 1000), 0);
+                assert_int_equal(vol_mountpoint_open(P("%s/srv/db", dir), &fd, &canon, &why), -EPERM);
+                P("%s/srv, above the mount point, is owned by uid 1000, not root", dir);
+                if (!why || strncmp(why, p, strlen(p)) != 0)
+                        fail_msg("\"%s\", want \"%s...\"", why, p);
+                free(why);
+                why = NULL;
+                /* the mount point itself may be anyone's */
+                assert_int_equal(chown(P("%s/srv", dir), 0, 0), 0);
+                assert_int_equal(chown(P("%s/srv/db", dir), 1000, 1000), 0);
+                assert_int_equal(vol_mountpoint_open(P("%s/srv/db", dir), &fd, &canon, &why), 0);
+                close(fd);
+                free(canon);
+                canon = NULL;
+                assert_int_equal(lchown(P("%s/link", dir), 1000, 1000), 0);
+                assert_int_equal(vol_mountpoint_open(P("%s/link/db", dir), &fd, &canon, &why), -EPERM);
+                assert_non_null(strstr(why, "is a symbolic link owned by uid 1000, not root"));
+                free(why);
+                why = NULL;
+        } else
+                print_message("not root: the owner checks are skipped\n");
+#undef P
+        snprintf(p, sizeof p, "rm -rf '%s'", dir);
+        assert_int_equal(system(p), 0);
+}
+
 /* ---------------------------------------------------- the commands' library */
 
 static void test_settle(void **state) {
@@ -930,6 +1124,8 @@ int main(void) {
                 cmocka_unit_test(test_pid),
                 cmocka_unit_test(test_held_describe),
                 cmocka_unit_test(test_holders_links),
+                cmocka_unit_test(test_holders_threads),
+                cmocka_unit_test(test_holders_ns),
                 cmocka_unit_test(test_holders_maps),
                 cmocka_unit_test(test_holders_errors),
                 cmocka_unit_test(test_mount_match),
@@ -939,6 +1135,7 @@ int main(void) {
                 cmocka_unit_test(test_uevent_devname),
                 cmocka_unit_test(test_mounted),
                 cmocka_unit_test(test_identify_no_device),
+                cmocka_unit_test(test_mountpoint_open),
                 cmocka_unit_test(test_settle),
                 cmocka_unit_test(test_commands_no_device),
                 cmocka_unit_test(test_command_json),
