@@ -105,20 +105,27 @@ int group_interlock(const struct cfg_group *g, bool *ret_unfenced, size_t *ret_n
         return r;
 }
 
+/* Where the volume stands on this node, by its device (I1): a mount point
+ * that is missing or covered by another mount does not make it "not
+ * mounted", and neither does a mount table without it while the device
+ * cannot be opened exclusively (mounted in another mount namespace). */
 void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {
         _cleanup_free_ char *target = NULL;
         struct vol_device d = {};
         struct vol_mount_match m = { .state = VOL_MOUNT_NONE };
+        bool missing = false;
         char *why = NULL;
         int procfd, r;
 
         r = vol_mountpoint_resolve(g->volume.mountpoint, &target);
         if (r == -ENOENT) {
-                s->volume_state = strdup_null(vol_mount_state_to_string(VOL_MOUNT_NONE));
-                s->volume_reason = strprintf("the mount point %s does not exist", g->volume.mountpoint);
-                return;
-        }
-        if (r < 0) {
+                /* missing, or shadowed: look for the device all the same, against the configured path */
+                missing = true;
+                if (!(target = strdup(g->volume.mountpoint))) {
+                        s->volume_error = -ENOMEM;
+                        return;
+                }
+        } else if (r < 0) {
                 s->volume_error = r;
                 s->volume_reason = strprintf("mount point %s: %s", g->volume.mountpoint, strerror(-r));
                 return;
@@ -132,7 +139,11 @@ void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {
         r = vol_lookup(g->volume.device, g->volume.fstype, &d, &why);
         if (r < 0) {
                 /* No device: it cannot be mounted, but the mount point may hold another filesystem. */
-                s->volume_reason = strprintf("%s", why ? why : strerror(-r));
+                if (missing)
+                        s->volume_reason = strprintf("the mount point %s does not exist, and %s", g->volume.mountpoint,
+                                                     why ? why : strerror(-r));
+                else
+                        s->volume_reason = strprintf("%s", why ? why : strerror(-r));
                 free(why);
                 if (vol_mount_state(procfd, (dev_t) -1, target, &m, NULL) == 0 && m.state == VOL_MOUNT_NONE)
                         s->volume_state = strdup_null(vol_mount_state_to_string(VOL_MOUNT_NONE));
@@ -142,17 +153,19 @@ void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {
                 return;
         }
         s->volume_devname = strdup_null(d.devname);
-        r = vol_mount_state(procfd, d.devno, target, &m, &s->volume_where);
+        r = vol_device_state(procfd, &d, target, &m, &s->volume_where);
         close(procfd);
         vol_device_done(&d);
         if (r < 0) {
                 s->volume_error = r;
-                s->volume_reason = strprintf("cannot read the mount table: %s", strerror(-r));
+                s->volume_reason = strprintf("cannot tell whether the volume is in use: %s", strerror(-r));
                 return;
         }
         s->volume_state = strdup_null(vol_mount_state_to_string(m.state));
         s->volume_mounted = m.state == VOL_MOUNT_OK;
         s->volume_read_only = m.state == VOL_MOUNT_OK && m.read_only;
+        if (m.state == VOL_MOUNT_NONE && missing)
+                s->volume_reason = strprintf("the mount point %s does not exist", g->volume.mountpoint);
 }
 
 int group_volume_unmounted(const struct cfg_group *g, char **ret_reason) {
@@ -165,6 +178,11 @@ int group_volume_unmounted(const struct cfg_group *g, char **ret_reason) {
         if (s.volume_error < 0 || !s.volume_state) {
                 set_reason(ret_reason, "the volume's state cannot be read (%s)",
                            s.volume_reason ? s.volume_reason : strerror(s.volume_error < 0 ? -s.volume_error : ENOMEM));
+                r = -EBUSY;
+        } else if (strcmp(s.volume_state, vol_mount_state_to_string(VOL_MOUNT_HELD)) == 0) {
+                /* not in our mount table, or not reachable there, but the kernel still has it */
+                set_reason(ret_reason, "the volume is still in use on this node: %s",
+                           s.volume_where ? s.volume_where : "its device cannot be opened exclusively");
                 r = -EBUSY;
         } else if (strcmp(s.volume_state, vol_mount_state_to_string(VOL_MOUNT_NONE)) != 0) {
                 set_reason(ret_reason, "the volume is %s%s%s", strcmp(s.volume_state, "mounted") == 0 ? "still " : "",
