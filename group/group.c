@@ -109,7 +109,12 @@ int group_interlock(const struct cfg_group *g, bool *ret_unfenced, size_t *ret_n
  * that is missing or covered by another mount does not make it "not
  * mounted", and neither does a mount table without it while the device
  * cannot be opened exclusively (mounted in another mount namespace). */
-void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {
+/* exclusive: "not mounted" also needs the device to open exclusively (the
+ * release, I5: nothing may have the filesystem, anywhere in this kernel).
+ * Otherwise a device that will not open exclusively counts as held only
+ * when a process we can see has it mounted in its mount namespace: a peer
+ * that shares our kernel (the test rig's nodes) is not this node. */
+static void read_volume(const struct cfg_group *g, struct gs_status *s, bool exclusive) {
         _cleanup_free_ char *target = NULL;
         struct vol_device d = {};
         struct vol_mount_match m = { .state = VOL_MOUNT_NONE };
@@ -154,6 +159,18 @@ void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {
         }
         s->volume_devname = strdup_null(d.devname);
         r = vol_device_state(procfd, &d, target, &m, &s->volume_where);
+        if (r == 0 && m.state == VOL_MOUNT_HELD && !exclusive) {
+                struct vol_ns_mount *ns = NULL;
+                size_t n = 0;
+                struct vol_mount_match own = {};
+                (void) vol_mount_state(procfd, d.devno, target, &own, NULL);
+                if (own.state == VOL_MOUNT_NONE && vol_find_ns_mounts(procfd, d.devno, &ns, &n) == 0 && n == 0) {
+                        m.state = VOL_MOUNT_NONE;       /* busy, but not through anything on this node */
+                        free(s->volume_where);
+                        s->volume_where = NULL;
+                }
+                vol_ns_mounts_free(ns, n);
+        }
         close(procfd);
         vol_device_done(&d);
         if (r < 0) {
@@ -168,13 +185,23 @@ void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {
                 s->volume_reason = strprintf("the mount point %s does not exist", g->volume.mountpoint);
 }
 
+void gs_read_volume(const struct cfg_group *g, struct gs_status *s) {
+        read_volume(g, s, false);
+}
+
+static int volume_unmounted(const struct cfg_group *g, bool exclusive, char **ret_reason);
+
 int group_volume_unmounted(const struct cfg_group *g, char **ret_reason) {
+        return volume_unmounted(g, true, ret_reason);
+}
+
+static int volume_unmounted(const struct cfg_group *g, bool exclusive, char **ret_reason) {
         struct gs_status s = {};
         int r = 0;
 
         if (!g->volume.present)
                 return 0;
-        gs_read_volume(g, &s);
+        read_volume(g, &s, exclusive);
         if (s.volume_error < 0 || !s.volume_state) {
                 set_reason(ret_reason, "the volume's state cannot be read (%s)",
                            s.volume_reason ? s.volume_reason : strerror(s.volume_error < 0 ? -s.volume_error : ENOMEM));
@@ -252,7 +279,7 @@ int group_preflight(const struct cfg_group *g, char **ret_reason) {
 
 int group_unfence_allowed(const struct cfg_group *g, char **ret_reason) {
         _cleanup_free_ char *why = NULL;
-        if (!g || group_volume_unmounted(g, &why) == 0)
+        if (!g || volume_unmounted(g, false, &why) == 0)
                 return 0;
         set_reason(ret_reason, "refusing to unfence (I7): %s on this node; a fenced node must not become a writer "
                    "again with its filesystem mounted. Unmount it first (tandem-volume umount)",

@@ -217,7 +217,11 @@ _group_node_setup() {
 	[ -n "$_GROUP_PG" ] && pg="
 		c=/etc/postgresql/15/main
 		printf '%s\n' \"listen_addresses = '$GROUP_ADDR'\" \"cluster_name = '$n'\" >\$c/conf.d/tandem-rig.conf
-		echo 'host all all $CLUSTER_NET.0/24 trust' >>\$c/pg_hba.conf"
+		echo 'host all all $CLUSTER_NET.0/24 trust' >>\$c/pg_hba.conf
+		# tandem mounts only below directories that root alone may change
+		# (H3): Debian makes postgres own its home, /var/lib/postgresql.
+		chown root:root /var/lib/postgresql
+		chmod 0755 /var/lib/postgresql"
 	[ -n "$_GROUP_UNFENCE" ] && unfence="systemctl enable tandem-unfence@$GROUP.service >/dev/null 2>&1"
 	on "$n" sh -c "
 		set -e
