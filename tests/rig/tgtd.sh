@@ -23,7 +23,11 @@
 #                          ALL initiators and NLUNS (1-64) LUNs backed by
 #                          sparse files of SIZE_MB (default 64) in a temp
 #                          dir. Each LUN has its own serial (VPD 0x80) and
-#                          SCSI ID: see tgtd_serial and tgtd_scsi_id.
+#                          SCSI ID: see tgtd_serial and tgtd_scsi_id. It
+#                          waits (within TGTD_START_TIMEOUT) while the
+#                          forked PID has not yet become tgtd, and reaps
+#                          only a PID that has exited, so a slow exec never
+#                          makes it wait for a running tgtd.
 #   tgtd_stop              tear down, in order: system offline, delete the
 #                          connections, LUNs, target, then the system; wait
 #                          for the process to exit; SIGKILL only as a last
