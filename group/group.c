@@ -110,10 +110,9 @@ int group_interlock(const struct cfg_group *g, bool *ret_unfenced, size_t *ret_n
  * mounted", and neither does a mount table without it while the device
  * cannot be opened exclusively (mounted in another mount namespace). */
 /* exclusive: "not mounted" also needs the device to open exclusively (the
- * release, I5: nothing may have the filesystem, anywhere in this kernel).
- * Otherwise a device that will not open exclusively counts as held only
- * when a process we can see has it mounted in its mount namespace: a peer
- * that shares our kernel (the test rig's nodes) is not this node. */
+ * release, I5: nothing may have the filesystem, anywhere in this kernel);
+ * otherwise a process we can see must have it mounted (VOL_STATE_EXCLUSIVE
+ * in vol_device_state()). */
 static void read_volume(const struct cfg_group *g, struct gs_status *s, bool exclusive) {
         _cleanup_free_ char *target = NULL;
         struct vol_device d = {};
@@ -158,19 +157,7 @@ static void read_volume(const struct cfg_group *g, struct gs_status *s, bool exc
                 return;
         }
         s->volume_devname = strdup_null(d.devname);
-        r = vol_device_state(procfd, &d, target, &m, &s->volume_where);
-        if (r == 0 && m.state == VOL_MOUNT_HELD && !exclusive) {
-                struct vol_ns_mount *ns = NULL;
-                size_t n = 0;
-                struct vol_mount_match own = {};
-                (void) vol_mount_state(procfd, d.devno, target, &own, NULL);
-                if (own.state == VOL_MOUNT_NONE && vol_find_ns_mounts(procfd, d.devno, &ns, &n) == 0 && n == 0) {
-                        m.state = VOL_MOUNT_NONE;       /* busy, but not through anything on this node */
-                        free(s->volume_where);
-                        s->volume_where = NULL;
-                }
-                vol_ns_mounts_free(ns, n);
-        }
+        r = vol_device_state(procfd, &d, target, exclusive ? VOL_STATE_EXCLUSIVE : 0, &m, &s->volume_where);
         close(procfd);
         vol_device_done(&d);
         if (r < 0) {

@@ -180,7 +180,7 @@ int vol_mount_prepare(const struct vol_settings *s, int proc_fd, struct vol_moun
         if ((rc = open_target(s, &j->target_fd, &j->target, &j->error)) != OCF_SUCCESS ||
             (rc = find_device(s, &j->dev, &j->error)) != OCF_SUCCESS)
                 return rc;
-        int r = vol_device_state(proc_fd, &j->dev, j->target, &m, &where);
+        int r = vol_device_state(proc_fd, &j->dev, j->target, VOL_STATE_EXCLUSIVE, &m, &where);
         if (r < 0)
                 return set_reason(&j->error, "cannot tell whether %s is in use: %s", j->dev.devname, strerror(-r)),
                        OCF_ERR_GENERIC;
@@ -371,7 +371,7 @@ int vol_status(const struct vol_settings *s, int proc_fd, pid_t self, struct vol
         st->known = rc == OCF_NOT_RUNNING;
         if (rc != OCF_SUCCESS)
                 return rc;
-        int r = vol_device_state(proc_fd, &st->dev, st->target, &m, &st->where);
+        int r = vol_device_state(proc_fd, &st->dev, st->target, VOL_STATE_EXCLUSIVE, &m, &st->where);
         if (r < 0)
                 return set_reason(&st->error, "cannot tell whether %s is in use: %s", st->dev.devname, strerror(-r)),
                        OCF_ERR_GENERIC;

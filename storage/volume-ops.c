@@ -436,7 +436,10 @@ int vol_device_exclusive(const struct vol_device *d) {
 
 /* Why d cannot be opened exclusively though this mount table does not
  * list it, in words (a new string, or NULL on ENOMEM). */
-static char *busy_why(int proc_fd, const struct vol_device *d) {
+/* Why d cannot be opened exclusively, in words, into *ret; and whether a
+ * process under proc_fd has it mounted in a mount namespace not ours (a
+ * holder this node can see). Returns 0 or -ENOMEM. */
+static int busy_why(int proc_fd, const struct vol_device *d, bool *ret_seen, char **ret) {
         struct vol_ns_mount *m = NULL;
         size_t n = 0, others = 0;
         const struct vol_ns_mount *first = NULL;
@@ -456,11 +459,15 @@ static char *busy_why(int proc_fd, const struct vol_device *d) {
                 s = strprintf("%s is in use: it cannot be opened exclusively (mounted in a mount namespace no "
                               "process is in, or claimed by another device or program)", d->devname);
         vol_ns_mounts_free(m, n);
-        return s;
+        if (!s)
+                return -ENOMEM;
+        *ret_seen = first != NULL;
+        *ret = s;
+        return 0;
 }
 
-int vol_device_state(int proc_fd, const struct vol_device *d, const char *target, struct vol_mount_match *ret,
-                     char **ret_where) {
+int vol_device_state(int proc_fd, const struct vol_device *d, const char *target, unsigned flags,
+                     struct vol_mount_match *ret, char **ret_where) {
         struct vol_mount_match m;
         _cleanup_free_ char *where = NULL;
         struct stat st;
@@ -481,9 +488,16 @@ int vol_device_state(int proc_fd, const struct vol_device *d, const char *target
         } else if (m.state == VOL_MOUNT_NONE) {
                 r = vol_device_exclusive(d);
                 if (r == -EBUSY) {
-                        m.state = VOL_MOUNT_HELD;
-                        if (!(where = busy_why(proc_fd, d)))
-                                return -ENOMEM;
+                        bool seen = false;
+                        r = busy_why(proc_fd, d, &seen, &where);
+                        if (r < 0)
+                                return r;
+                        if (seen || (flags & VOL_STATE_EXCLUSIVE))
+                                m.state = VOL_MOUNT_HELD;
+                        else {
+                                free(where);    /* busy, but not through anything on this node */
+                                where = NULL;
+                        }
                 } else if (r < 0)
                         return r;
         }
@@ -697,7 +711,9 @@ int vol_umount(int proc_fd, const char *target, const struct vol_device *d, usec
                 /* a namespace goes with its last process */
                 r = wait_exclusive(d, now(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC, sleep_fn);
                 if (r == -EBUSY) {
-                        _cleanup_free_ char *why = busy_why(proc_fd, d);
+                        _cleanup_free_ char *why = NULL;
+                        bool seen;
+                        (void) busy_why(proc_fd, d, &seen, &why);
                         set_reason(&rep.reason, "%s%s", rep.unmounted ? "unmounted, but " : "",
                                    why ? why : "the device is still in use");
                 }

@@ -277,16 +277,25 @@ void vol_ns_mounts_free(struct vol_ns_mount *m, size_t n);
  * claimed. Returns 0; -EBUSY when it is in use; -ENXIO when the node is
  * no longer d's device; another -errno. */
 int vol_device_exclusive(const struct vol_device *d);
+enum {
+        /* "not mounted" needs the exclusive open: nothing in this kernel may
+         * have the device. Without it, a device that will not open
+         * exclusively is held only when a process under <proc> has it
+         * mounted in its mount namespace (a peer sharing our kernel, as the
+         * cluster rig's nodes do, is not this node). */
+        VOL_STATE_EXCLUSIVE = 1 << 0,
+};
 /* Where the volume's device d stands on this node, by the device rather
  * than the mount point's path: vol_mount_state() on <proc>/self/mountinfo
  * against target (canonical, or as configured when it does not resolve),
  * then VOL_MOUNT_OK only while target, looked at, is the volume (else
  * HELD: another mount covers it), and VOL_MOUNT_NONE only while d can be
- * opened exclusively (else HELD: it is mounted in another mount
- * namespace, or in use). *ret_where (may be NULL) gets where, or for HELD
- * how, in words. Returns 0 or -errno. */
-int vol_device_state(int proc_fd, const struct vol_device *d, const char *target, struct vol_mount_match *ret,
-                     char **ret_where);
+ * opened exclusively, or, without VOL_STATE_EXCLUSIVE in flags, while no
+ * process we can see has it mounted (else HELD: it is mounted in another
+ * mount namespace, or in use). *ret_where (may be NULL) gets where, or for
+ * HELD how, in words. Returns 0 or -errno. */
+int vol_device_state(int proc_fd, const struct vol_device *d, const char *target, unsigned flags,
+                     struct vol_mount_match *ret, char **ret_where);
 
 struct vol_umount_report {
         struct vol_holder *holders;     /* as first found, with how each ended */
