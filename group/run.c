@@ -24,14 +24,11 @@ static void event(const struct group_run *run, const struct group_event *e) {
 static void note(const struct group_run *run, const char *fmt, ...) _printf_(2, 3);
 static void note(const struct group_run *run, const char *fmt, ...) {
         va_list ap;
-        char *s = NULL;
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        _cleanup_free_ char *s = strvprintf(fmt, ap);
         va_end(ap);
         if (s)
                 event(run, &(struct group_event) { .kind = GROUP_EVENT_NOTE, .text = s });
-        free(s);
 }
 
 static void step(const struct group_run *run, const char *what, usec_t start, int error, const char *outcome) {
@@ -46,10 +43,8 @@ static void step(const struct group_run *run, const char *what, usec_t start, in
 static void fail(struct group_report *r, enum group_result res, const char *fmt, ...) _printf_(3, 4);
 static void fail(struct group_report *r, enum group_result res, const char *fmt, ...) {
         va_list ap;
-        char *s = NULL;
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        char *s = strvprintf(fmt, ap);
         va_end(ap);
         free(r->error);
         r->error = s;

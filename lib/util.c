@@ -20,13 +20,11 @@ void safe_close(int fd) {
 
 void set_reason(char **ret_reason, const char *fmt, ...) {
         va_list ap;
-        char *s = NULL;
 
         if (!ret_reason)
                 return;
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        char *s = strvprintf(fmt, ap);
         va_end(ap);
         free(*ret_reason);
         *ret_reason = s;
@@ -57,12 +55,17 @@ void strv_free_n(char **v, size_t n) {
         free(v);
 }
 
-char *strprintf(const char *fmt, ...) {
-        va_list ap;
+char *strvprintf(const char *fmt, va_list ap) {
         char *s = NULL;
-        va_start(ap, fmt);
         if (vasprintf(&s, fmt, ap) < 0)
                 s = NULL;
+        return s;
+}
+
+char *strprintf(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = strvprintf(fmt, ap);
         va_end(ap);
         return s;
 }

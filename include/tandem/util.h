@@ -2,6 +2,7 @@
 /* Small helpers shared by every module: reasons, time, string vectors. */
 #pragma once
 
+#include <stdarg.h>
 #include <time.h>
 
 #include "tandem/macro.h"
@@ -24,5 +25,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 
 /* Returns a new formatted string, or NULL on ENOMEM. */
 char *strprintf(const char *fmt, ...) _printf_(1, 2);
+/* The same with a va_list. */
+char *strvprintf(const char *fmt, va_list ap) _printf_(1, 0);
 /* Returns strdup(s), or NULL when s is NULL or on ENOMEM. */
 char *strdup_null(const char *s);
